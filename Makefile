@@ -1,0 +1,49 @@
+# Two commands do everything on a fresh machine with Python 3.11+:
+#   make run    set up, migrate, load demo data, start web + Celery worker + beat
+#   make test   set up and run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= core.settings.local
+
+.PHONY: setup run test lint bench messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	@echo "==> Installing dependencies into $(VENV)"
+	$(BIN)/pip install --disable-pip-version-check -q --upgrade pip
+	$(BIN)/pip install --disable-pip-version-check --progress-bar on -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed
+	@echo "==> Compiling translations"
+	$(BIN)/python manage.py compile_translations
+
+run: setup
+	@echo "==> Migrating the database"
+	$(BIN)/python manage.py migrate
+	@echo "==> Loading demo data"
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	@echo ""
+	@echo "==> Open http://127.0.0.1:$(PORT)/admin/  (mentor portal: http://127.0.0.1:$(PORT)/mentor/)"
+	@echo "    Stop with Ctrl-C."
+	WEB_PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+
+test: setup
+	DJANGO_SETTINGS_MODULE=core.settings.test $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+messages: setup
+	@for app in core programs mentors assessments notifications integrations; do \
+	  [ -d $$app ] && (cd $$app && ../$(BIN)/django-admin makemessages -l ko --no-obsolete) || true; \
+	done
+
+clean:
+	rm -rf $(VENV) var db.sqlite3 staticfiles

@@ -1,0 +1,1 @@
+"""Frameworks, levels, assessment windows, assessments and value-gap surveys."""

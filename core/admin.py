@@ -1,0 +1,63 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from core import selectors
+from core.admin_base import TenantAdmin, active_role
+from core.models import Membership, Organization, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Platform-wide accounts: platform superusers only (Django's own permissions)."""
+
+    ordering = ["email"]
+    list_display = ["email", "name", "language", "is_active", "is_superuser"]
+    search_fields = ["email", "name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Personal info"), {"fields": ("name", "language")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    """Members see their organizations; owners edit their settings; superusers add."""
+
+    list_display = ["name", "slug", "language", "time_zone", "country"]
+    search_fields = ["name", "slug"]
+
+    def get_queryset(self, request):
+        return selectors.organizations_for_user(user=request.user)
+
+    def has_module_permission(self, request):
+        return True
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+    def has_change_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return True
+        role = active_role(request)
+        return role is not None and role >= Membership.Role.OWNER and (obj is None or obj == request.organization)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(Membership)
+class MembershipAdmin(TenantAdmin):
+    """Who belongs to the organization, and in which role. Owners manage it."""
+
+    change_role = Membership.Role.OWNER
+    list_display = ["user", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__email", "user__name"]
+    autocomplete_fields = ["user"]

@@ -1,0 +1,191 @@
+"""The one admin base class for tenant models."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import Http404
+
+from core.models import Membership, TenantModel
+
+
+def active_organization(request):
+    """The organization a request works in (None for a superuser without memberships)."""
+    organization = getattr(request, "organization", None)
+    return organization if organization else None
+
+
+def active_role(request) -> int | None:
+    membership = getattr(request, "membership", None)
+    return membership.role if membership else None
+
+
+def scope_for_request(queryset, request):
+    """Scope a tenant queryset to the request's organization.
+
+    Platform superusers see every organization's rows.
+    """
+    if request.user.is_superuser:
+        return queryset.dangerously_all_organizations()
+    organization = active_organization(request)
+    if organization is None:
+        return queryset.none()
+    return queryset.for_organization(organization)
+
+
+class TenantRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A related-field sidebar filter that lists only the active organization's rows."""
+
+    def field_choices(self, field, request, model_admin):
+        related = field.related_model
+        if issubclass(related, TenantModel):
+            ordering = self.field_admin_ordering(field, request, model_admin)
+            queryset = scope_for_request(related._default_manager.all(), request)
+            if ordering:
+                queryset = queryset.order_by(*ordering)
+            return [(obj.pk, str(obj)) for obj in queryset]
+        return super().field_choices(field, request, model_admin)
+
+
+class TenantScopedFormMixin:
+    """Limits every foreign-key and many-to-many choice to the active organization."""
+
+    def _scope_formfield(self, db_field, request, formfield):
+        if formfield is not None and hasattr(formfield, "queryset") and issubclass(db_field.related_model, TenantModel):
+            formfield.queryset = scope_for_request(formfield.queryset, request)
+        return formfield
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if issubclass(db_field.related_model, TenantModel) and "queryset" not in kwargs:
+            kwargs["queryset"] = scope_for_request(db_field.related_model._default_manager.all(), request)
+        return self._scope_formfield(db_field, request, super().formfield_for_foreignkey(db_field, request, **kwargs))
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if issubclass(db_field.related_model, TenantModel) and "queryset" not in kwargs:
+            kwargs["queryset"] = scope_for_request(db_field.related_model._default_manager.all(), request)
+        return self._scope_formfield(db_field, request, super().formfield_for_manytomany(db_field, request, **kwargs))
+
+
+class RolePermissionMixin:
+    """Admin permissions from the membership role in the active organization.
+
+    Viewers read; program managers and owners change. Superusers do everything.
+    """
+
+    view_role = Membership.Role.VIEWER
+    change_role = Membership.Role.PROGRAM_MANAGER
+
+    def _role_at_least(self, request, role) -> bool:
+        if request.user.is_superuser:
+            return True
+        current = active_role(request)
+        return current is not None and current >= role
+
+    def has_module_permission(self, request):
+        return self._role_at_least(request, self.view_role)
+
+    def has_view_permission(self, request, obj=None):
+        return self._role_at_least(request, self.view_role)
+
+    def has_add_permission(self, request, *args):
+        return self._role_at_least(request, self.change_role)
+
+    def has_change_permission(self, request, obj=None):
+        return self._role_at_least(request, self.change_role)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._role_at_least(request, self.change_role)
+
+
+class TenantInline(RolePermissionMixin, TenantScopedFormMixin, admin.TabularInline):
+    """Inline for tenant models; new rows take the parent's organization on save."""
+
+    extra = 0
+
+    def get_queryset(self, request):
+        return scope_for_request(super().get_queryset(request), request)
+
+
+class TenantStackedInline(TenantInline, admin.StackedInline):
+    template = admin.StackedInline.template
+
+
+class TenantAdmin(RolePermissionMixin, TenantScopedFormMixin, admin.ModelAdmin):
+    """Base of every admin page for a tenant model.
+
+    * lists and objects are scoped to the active organization; an object of another
+      organization answers 404 as if it did not exist;
+    * new rows get the active organization;
+    * foreign-key, many-to-many and sidebar-filter choices show only that organization.
+    """
+
+    def get_queryset(self, request):
+        return scope_for_request(super().get_queryset(request), request)
+
+    def get_list_filter(self, request):
+        scoped = []
+        for item in super().get_list_filter(request):
+            if isinstance(item, str):
+                try:
+                    field = self.model._meta.get_field(item)
+                except Exception:  # a lookup path such as "run__program": keep as given
+                    field = None
+                if field is not None and field.is_relation and issubclass(field.related_model, TenantModel):
+                    item = (item, TenantRelatedFieldListFilter)
+            scoped.append(item)
+        return scoped
+
+    def _changeform_view(self, request, object_id, form_url, extra_context):
+        if object_id is not None and self.get_object(request, admin.utils.unquote(object_id)) is None:
+            # Another organization's object looks exactly like one that does not exist.
+            raise Http404
+        return super()._changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if self.get_object(request, admin.utils.unquote(object_id)) is None:
+            raise Http404
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        if self.get_object(request, admin.utils.unquote(object_id)) is None:
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.organization_id is None:
+            organization = active_organization(request)
+            if organization is None:
+                raise Http404
+            obj.organization = organization
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for instance in instances:
+            if isinstance(instance, TenantModel) and instance.organization_id is None:
+                instance.organization_id = form.instance.organization_id
+            instance.save()
+        for obj in formset.deleted_objects:
+            obj.delete()
+        formset.save_m2m()
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        organization = obj.organization if obj is not None else active_organization(request)
+
+        # Give the unsaved instance its organization before model validation, so that
+        # clean() and unique checks that involve the organization work on create.
+        class TenantForm(form):
+            def _post_clean(self):
+                if self.instance.organization_id is None and organization is not None:
+                    self.instance.organization = organization
+                super()._post_clean()
+
+            def _get_validation_exclusions(self):
+                # Unique constraints include the organization, which is not a form
+                # field; validate them anyway instead of failing on save.
+                exclude = super()._get_validation_exclusions()
+                exclude.discard("organization")
+                return exclude
+
+        TenantForm.__name__ = form.__name__
+        return TenantForm

@@ -1,0 +1,92 @@
+"""Serializer bases that keep relations inside the request's organization."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+
+from core.models import Membership, Organization, TenantModel
+
+
+def django_to_drf_errors(error: DjangoValidationError) -> ValidationError:
+    if hasattr(error, "error_dict"):
+        detail = {
+            ("non_field_errors" if field == "__all__" else field): messages
+            for field, messages in error.message_dict.items()
+        }
+        return ValidationError(detail)
+    return ValidationError({"non_field_errors": error.messages})
+
+
+class TenantModelSerializer(serializers.ModelSerializer):
+    """ModelSerializer for tenant models.
+
+    * every relation to a tenant model accepts only the organization's rows (another
+      organization's id is "object does not exist", a 400);
+    * the instance is validated with the model's own ``full_clean()`` before it is
+      saved, so model rules and unique constraints give field errors, not 500s.
+    """
+
+    def get_fields(self):
+        fields = super().get_fields()
+        organization = self.context.get("organization")
+        for field in fields.values():
+            target = getattr(field, "child_relation", field)
+            queryset = getattr(target, "queryset", None)
+            if queryset is not None and issubclass(queryset.model, TenantModel):
+                target.queryset = (
+                    queryset.for_organization(organization) if organization is not None else queryset.none()
+                )
+        return fields
+
+    def _save_validated(self, instance: TenantModel, m2m: dict) -> TenantModel:
+        try:
+            instance.full_clean(exclude=list(m2m))
+        except DjangoValidationError as error:
+            raise django_to_drf_errors(error) from error
+        try:
+            with transaction.atomic():
+                instance.save()
+                for name, value in m2m.items():
+                    getattr(instance, name).set(value)
+        except IntegrityError as error:
+            raise ValidationError({"non_field_errors": [str(error).splitlines()[0]]}) from error
+        return instance
+
+    def _split_m2m(self, validated_data: dict) -> tuple[dict, dict]:
+        m2m_names = {f.name for f in self.Meta.model._meta.many_to_many}
+        m2m = {k: validated_data.pop(k) for k in list(validated_data) if k in m2m_names}
+        return validated_data, m2m
+
+    def create(self, validated_data):
+        data, m2m = self._split_m2m(validated_data)
+        instance = self.Meta.model(**data)
+        if instance.organization_id is None:
+            instance.organization = self.context["organization"]
+        return self._save_validated(instance, m2m)
+
+    def update(self, instance, validated_data):
+        data, m2m = self._split_m2m(validated_data)
+        for key, value in data.items():
+            setattr(instance, key, value)
+        return self._save_validated(instance, m2m)
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "slug", "time_zone", "language", "country"]
+        read_only_fields = fields
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email", read_only=True)
+    name = serializers.CharField(source="user.name", read_only=True)
+    role_name = serializers.CharField(source="get_role_display", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "email", "name", "role", "role_name", "created_at"]
+        read_only_fields = fields

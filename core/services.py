@@ -1,0 +1,29 @@
+"""Writes of the tenancy core."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from core.models import Membership, Organization, User
+
+
+@transaction.atomic
+def organization_create(
+    *, name: str, slug: str, language: str = "ko", time_zone: str = "Asia/Seoul", country: str = "KR"
+) -> Organization:
+    organization = Organization(name=name, slug=slug, language=language, time_zone=time_zone, country=country)
+    organization.full_clean()
+    organization.save()
+    from core.signals import organization_created
+
+    organization_created.send(sender=Organization, organization=organization)
+    return organization
+
+
+@transaction.atomic
+def membership_grant(*, organization: Organization, user: User, role: int) -> Membership:
+    """Give a user a role in an organization (or change the role they have)."""
+    membership, _created = Membership.objects.for_organization(organization).update_or_create(
+        organization=organization, user=user, defaults={"role": role}
+    )
+    return membership

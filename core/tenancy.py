@@ -1,0 +1,143 @@
+"""The tenancy wall: scoped querysets and the guard against unscoped reads.
+
+Every tenant-owned row carries ``organization_id``. Code reads tenant rows through
+``Model.objects.for_organization(org)`` (or a relation of an object that was itself
+read that way). While the guard is armed (each web request, each Celery task), a
+tenant queryset that was never scoped raises :class:`UnscopedTenantQuery` when it is
+evaluated, instead of silently returning every organization's rows.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import models
+
+_guard_armed: contextvars.ContextVar[bool] = contextvars.ContextVar("tenant_guard_armed", default=False)
+
+
+class UnscopedTenantQuery(RuntimeError):
+    """A tenant queryset was evaluated without being scoped to an organization."""
+
+
+@contextmanager
+def tenant_guard() -> Iterator[None]:
+    """Arm the unscoped-query guard for the duration of the block (request, task)."""
+    token = _guard_armed.set(True)
+    try:
+        yield
+    finally:
+        _guard_armed.reset(token)
+
+
+def guard_is_armed() -> bool:
+    return _guard_armed.get()
+
+
+def _is_tenant_object(value: Any) -> bool:
+    from core.models import Organization, TenantModel
+
+    return isinstance(value, (TenantModel, Organization))
+
+
+def _kwargs_scope(kwargs: dict[str, Any]) -> bool:
+    """True when a filter pins the rows to an organization or to scoped parents.
+
+    Filtering by an organization, or by tenant objects (which were themselves read
+    through a scoped query), is scoped. Django's related managers and prefetches
+    filter this way, so ``run.enrollments.all()`` is allowed.
+    """
+    for key, value in kwargs.items():
+        if key.split("__", 1)[0] in ("organization", "organization_id"):
+            return True
+        if _is_tenant_object(value):
+            return True
+        if isinstance(value, (list, tuple, set, frozenset)) and value and all(_is_tenant_object(v) for v in value):
+            return True
+    return False
+
+
+class TenantQuerySet(models.QuerySet):
+    """A queryset that knows whether it has been scoped to one organization."""
+
+    _tenant_scoped = False
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._tenant_scoped = self._tenant_scoped
+        return clone
+
+    def for_organization(self, organization) -> TenantQuerySet:
+        """The rows of one organization: the only normal way in."""
+        if organization is None:
+            raise UnscopedTenantQuery("for_organization() needs an organization, got None")
+        clone = self.filter(organization=organization)
+        clone._tenant_scoped = True
+        return clone
+
+    def dangerously_all_organizations(self) -> TenantQuerySet:
+        """Every organization's rows. For platform superusers and maintenance only."""
+        clone = self._chain()
+        clone._tenant_scoped = True
+        return clone
+
+    def _add_hints(self, **hints):
+        # Django's related managers and prefetches hint the instance they belong to;
+        # that instance was itself read through a scoped query.
+        super()._add_hints(**hints)
+        if _is_tenant_object(hints.get("instance")):
+            self._tenant_scoped = True
+
+    def _filter_or_exclude(self, negate, args, kwargs):
+        # Related managers of many-to-many fields and prefetches use a "sticky" filter
+        # on the ids of objects that were read through a scoped query.
+        sticky = self._sticky_filter
+        clone = super()._filter_or_exclude(negate, args, kwargs)
+        if not negate and (sticky or _kwargs_scope(kwargs)):
+            clone._tenant_scoped = True
+        return clone
+
+    def _check_scoped(self) -> None:
+        if not self._tenant_scoped and guard_is_armed():
+            raise UnscopedTenantQuery(
+                f"Unscoped query on {self.model._meta.label}: use "
+                f"{self.model.__name__}.objects.for_organization(organization)"
+            )
+
+    def _fetch_all(self):
+        if self._result_cache is None:
+            self._check_scoped()
+        super()._fetch_all()
+
+    def iterator(self, *args, **kwargs):
+        self._check_scoped()
+        return super().iterator(*args, **kwargs)
+
+    def count(self):
+        if self._result_cache is None:
+            self._check_scoped()
+        return super().count()
+
+    def exists(self):
+        if self._result_cache is None:
+            self._check_scoped()
+        return super().exists()
+
+    def aggregate(self, *args, **kwargs):
+        self._check_scoped()
+        return super().aggregate(*args, **kwargs)
+
+    def update(self, **kwargs):
+        self._check_scoped()
+        return super().update(**kwargs)
+
+    def delete(self):
+        self._check_scoped()
+        return super().delete()
+
+
+class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
+    use_in_migrations = False

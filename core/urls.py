@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core.api.views import MyOrganizationsView
+
+# Every app's tenant API lives under /api/v1/orgs/<org_slug>/.
+tenant_api = [
+    path("", include("core.api.urls")),
+    path("", include("programs.api.urls")),
+    path("", include("mentors.api.urls")),
+    path("", include("assessments.api.urls")),
+]
+
+urlpatterns = [
+    path("", include("core.web_urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/orgs/", MyOrganizationsView.as_view(), name="my-organizations"),
+    path("api/v1/orgs/<slug:org_slug>/", include(tenant_api)),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("p/", include("programs.urls")),
+    path("mentor/", include("mentors.urls")),
+    path("a/", include("assessments.urls")),
+]

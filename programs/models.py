@@ -1,0 +1,322 @@
+"""Programs, runs (cohorts), participants, enrollments, milestones, check-ins, help requests."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TenantModel
+
+
+class Program(TenantModel):
+    """A repeatable offering with the value it promises."""
+
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    promised_value = models.TextField(_("promised value"), blank=True, help_text=_("What participants should gain."))
+
+    class Meta:
+        verbose_name = _("program")
+        verbose_name_plural = _("programs")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="program_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Run(TenantModel):
+    """One cohort of a program, with dates and a final deadline (e.g. demo day)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        FINISHED = "finished", _("Finished")
+
+    program = models.ForeignKey(Program, verbose_name=_("program"), on_delete=models.PROTECT, related_name="runs")
+    name = models.CharField(_("name"), max_length=200)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    final_deadline = models.DateField(_("final deadline"), help_text=_("For example demo day."))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    checkin_cadence_days = models.PositiveSmallIntegerField(
+        _("check-in cadence (days)"), default=7, validators=[MinValueValidator(1), MaxValueValidator(90)]
+    )
+    skip_non_working_days = models.BooleanField(
+        _("avoid weekends and holidays"),
+        default=True,
+        help_text=_("Move a milestone that falls on a weekend or public holiday to the working day before."),
+    )
+
+    class Meta:
+        verbose_name = _("run")
+        verbose_name_plural = _("runs")
+        ordering = ["-starts_on", "name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "program", "name"], name="run_unique_name")]
+        indexes = [models.Index(fields=["organization", "status"], name="run_org_status")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Participant(TenantModel):
+    """A founder: a primary customer. Needs no login."""
+
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    stage = models.CharField(_("stage"), max_length=100, blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="ko")
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"], condition=~Q(email=""), name="participant_unique_email"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(TenantModel):
+    name = models.CharField(_("name"), max_length=200)
+    members = models.ManyToManyField(
+        Participant, through="TeamMembership", verbose_name=_("members"), related_name="teams", blank=True
+    )
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="team_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMembership(TenantModel):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="team_memberships")
+
+    class Meta:
+        verbose_name = _("team member")
+        verbose_name_plural = _("team members")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "team", "participant"], name="teammembership_unique")
+        ]
+
+
+class Enrollment(TenantModel):
+    """A participant or a team in a run, with their own definition of success."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        ACTIVE = "active", _("Active")
+        COMPLETED = "completed", _("Completed")
+        DROPPED = "dropped", _("Dropped")
+
+    run = models.ForeignKey(Run, verbose_name=_("run"), on_delete=models.PROTECT, related_name="enrollments")
+    participant = models.ForeignKey(
+        Participant,
+        verbose_name=_("participant"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enrollments",
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.PROTECT, null=True, blank=True, related_name="enrollments"
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    success_definition = models.TextField(
+        _("definition of success"), blank=True, help_text=_("In the participant's own words.")
+    )
+    commitments = models.TextField(_("commitments"), blank=True, help_text=_("What the participant commits to do."))
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
+        ordering = ["run_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(participant__isnull=False, team__isnull=True)
+                | Q(participant__isnull=True, team__isnull=False),
+                name="enrollment_participant_xor_team",
+                violation_error_message=_("An enrollment is for either a participant or a team."),
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "run", "participant"],
+                condition=Q(participant__isnull=False),
+                name="enrollment_unique_participant",
+                violation_error_message=_("This participant is already enrolled in this run."),
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "run", "team"],
+                condition=Q(team__isnull=False),
+                name="enrollment_unique_team",
+                violation_error_message=_("This team is already enrolled in this run."),
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "run", "status"], name="enrollment_org_run_status")]
+
+    def __str__(self) -> str:
+        return str(self.participant or self.team or "?")
+
+
+class MentorAssignment(TenantModel):
+    """A mentor assigned to a run, and optionally to one enrollment in it."""
+
+    run = models.ForeignKey(Run, verbose_name=_("run"), on_delete=models.CASCADE, related_name="mentor_assignments")
+    mentor = models.ForeignKey(
+        "mentors.Mentor", verbose_name=_("mentor"), on_delete=models.CASCADE, related_name="assignments"
+    )
+    enrollment = models.ForeignKey(
+        Enrollment,
+        verbose_name=_("enrollment"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="mentor_assignments",
+    )
+
+    class Meta:
+        verbose_name = _("mentor assignment")
+        verbose_name_plural = _("mentor assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "run", "mentor", "enrollment"], name="mentorassignment_unique"
+            )
+        ]
+
+
+class MilestoneTemplate(TenantModel):
+    """A milestone of a program, placed N days before the final deadline."""
+
+    program = models.ForeignKey(
+        Program, verbose_name=_("program"), on_delete=models.CASCADE, related_name="milestone_templates"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    deliverable = models.TextField(_("deliverable"), blank=True)
+    days_before_deadline = models.PositiveSmallIntegerField(_("days before the deadline (D-n)"))
+
+    class Meta:
+        verbose_name = _("milestone template")
+        verbose_name_plural = _("milestone templates")
+        ordering = ["program_id", "-days_before_deadline"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "program", "name"], name="milestonetemplate_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (D-{self.days_before_deadline})"
+
+
+class Milestone(TenantModel):
+    """A dated deliverable of a run, planned backwards from its final deadline."""
+
+    run = models.ForeignKey(Run, verbose_name=_("run"), on_delete=models.CASCADE, related_name="milestones")
+    template = models.ForeignKey(
+        MilestoneTemplate, verbose_name=_("template"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    name = models.CharField(_("name"), max_length=200)
+    deliverable = models.TextField(_("deliverable"), blank=True)
+    days_before_deadline = models.PositiveSmallIntegerField(_("days before the deadline (D-n)"))
+    due_on = models.DateField(_("due on"))
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["run_id", "due_on", "id"]
+        constraints = [models.UniqueConstraint(fields=["organization", "run", "name"], name="milestone_unique_name")]
+        indexes = [models.Index(fields=["organization", "due_on"], name="milestone_org_due")]
+
+    def __str__(self) -> str:
+        return f"{self.name} (D-{self.days_before_deadline})"
+
+
+class MilestoneProgress(TenantModel):
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", _("Not started")
+        IN_PROGRESS = "in_progress", _("In progress")
+        SUBMITTED = "submitted", _("Submitted")
+        DONE = "done", _("Done")
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="milestone_progress")
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="progress")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NOT_STARTED)
+    evidence_url = models.URLField(_("evidence link"), blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("milestone progress")
+        verbose_name_plural = _("milestone progress")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "enrollment", "milestone"], name="milestoneprogress_unique")
+        ]
+
+
+class CheckIn(TenantModel):
+    """A short progress update from a participant."""
+
+    enrollment = models.ForeignKey(
+        Enrollment, verbose_name=_("enrollment"), on_delete=models.CASCADE, related_name="check_ins"
+    )
+    done = models.TextField(_("what I did"))
+    next = models.TextField(_("what I will do next"), blank=True)
+    blockers = models.TextField(_("blockers"), blank=True)
+    confidence = models.PositiveSmallIntegerField(
+        _("confidence (1-5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+
+    class Meta:
+        verbose_name = _("check-in")
+        verbose_name_plural = _("check-ins")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "enrollment", "-created_at"], name="checkin_org_enr_created")]
+
+
+class HelpRequest(TenantModel):
+    """Asking for help early, in AID form: Act, Impact, Desired outcome."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ANSWERED = "answered", _("Answered")
+        RESOLVED = "resolved", _("Resolved")
+
+    enrollment = models.ForeignKey(
+        Enrollment, verbose_name=_("enrollment"), on_delete=models.CASCADE, related_name="help_requests"
+    )
+    act = models.TextField(_("act"), help_text=_("What happened, or what I did."))
+    impact = models.TextField(_("impact"), help_text=_("Why it matters: what it affects."))
+    desired_outcome = models.TextField(_("desired outcome"), help_text=_("What help would look like."))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("help request")
+        verbose_name_plural = _("help requests")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "status"], name="helprequest_org_status")]
+
+
+class HelpRequestReply(TenantModel):
+    help_request = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="replies")
+    mentor = models.ForeignKey("mentors.Mentor", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField(_("reply"))
+
+    class Meta:
+        verbose_name = _("help request reply")
+        verbose_name_plural = _("help request replies")
+        ordering = ["created_at"]
