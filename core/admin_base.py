@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from core.models import Membership, TenantModel
+from core import services
+from core.models import ArchivableTenantModel, Membership, TenantModel
 
 
 def active_organization(request):
@@ -44,6 +47,51 @@ class TenantRelatedFieldListFilter(admin.RelatedFieldListFilter):
                 queryset = queryset.order_by(*ordering)
             return [(obj.pk, str(obj)) for obj in queryset]
         return super().field_choices(field, request, model_admin)
+
+
+class ArchivedListFilter(admin.SimpleListFilter):
+    """Shows current rows by default; archived ones on request."""
+
+    title = _("archived")
+    parameter_name = "archived"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Current")), ("yes", _("Archived")), ("all", _("All"))]
+
+    def choices(self, changelist):
+        value = self.value() or "no"
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or "no"
+        if value == "no":
+            return queryset.filter(archived_at__isnull=True)
+        if value == "yes":
+            return queryset.filter(archived_at__isnull=False)
+        return queryset
+
+
+@admin.action(description=_("Archive selected rows"))
+def archive_selected(modeladmin, request, queryset):
+    count = 0
+    for obj in queryset:
+        services.record_archive(obj=obj, user=request.user)
+        count += 1
+    messages.success(request, ngettext("%(n)d row archived.", "%(n)d rows archived.", count) % {"n": count})
+
+
+@admin.action(description=_("Restore selected rows"))
+def restore_selected(modeladmin, request, queryset):
+    count = 0
+    for obj in queryset:
+        services.record_restore(obj=obj, user=request.user)
+        count += 1
+    messages.success(request, ngettext("%(n)d row restored.", "%(n)d rows restored.", count) % {"n": count})
 
 
 class TenantScopedFormMixin:
@@ -121,8 +169,23 @@ class TenantAdmin(RolePermissionMixin, TenantScopedFormMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return scope_for_request(super().get_queryset(request), request)
 
+    @property
+    def is_archivable(self) -> bool:
+        return issubclass(self.model, ArchivableTenantModel)
+
+    def has_delete_permission(self, request, obj=None):
+        # Rows with history are archived, not deleted.
+        return not self.is_archivable and super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if self.is_archivable and self.has_change_permission(request):
+            for action in (archive_selected, restore_selected):
+                actions[action.__name__] = (action, action.__name__, action.short_description)
+        return actions
+
     def get_list_filter(self, request):
-        scoped = []
+        scoped = [ArchivedListFilter] if self.is_archivable else []
         for item in super().get_list_filter(request):
             if isinstance(item, str):
                 try:

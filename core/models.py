@@ -188,3 +188,20 @@ class Membership(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization_id} ({self.get_role_display()})"
+
+
+class ArchivableTenantModel(TenantModel):
+    """A tenant model whose rows carry history: archived, never hard-deleted.
+
+    The admin replaces "delete" with "archive" / "restore" and the API's DELETE
+    archives (see :func:`core.services.record_archive`).
+    """
+
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None

@@ -27,3 +27,18 @@ def membership_grant(*, organization: Organization, user: User, role: int) -> Me
         organization=organization, user=user, defaults={"role": role}
     )
     return membership
+
+
+def record_archive(*, obj, user: User | None = None) -> None:
+    """Archive a row that carries history instead of deleting it."""
+    from django.utils import timezone
+
+    if obj.archived_at is None:
+        obj.archived_at = timezone.now()
+        obj.save(update_fields=["archived_at", "updated_at"])
+
+
+def record_restore(*, obj, user: User | None = None) -> None:
+    if obj.archived_at is not None:
+        obj.archived_at = None
+        obj.save(update_fields=["archived_at", "updated_at"])

@@ -10,6 +10,8 @@ tenant_api = [
     path("", include("programs.api.urls")),
     path("", include("mentors.api.urls")),
     path("", include("assessments.api.urls")),
+    path("", include("notifications.api.urls")),
+    path("", include("integrations.api.urls")),
 ]
 
 urlpatterns = [
@@ -23,4 +25,6 @@ urlpatterns = [
     path("p/", include("programs.urls")),
     path("mentor/", include("mentors.urls")),
     path("a/", include("assessments.urls")),
+    path("n/", include("notifications.urls")),
+    path("i/", include("integrations.urls")),
 ]

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import TenantModel
+from core.models import ArchivableTenantModel, TenantModel
 
 
 class Program(TenantModel):
@@ -113,7 +113,7 @@ class TeamMembership(TenantModel):
         ]
 
 
-class Enrollment(TenantModel):
+class Enrollment(ArchivableTenantModel):
     """A participant or a team in a run, with their own definition of success."""
 
     class Status(models.TextChoices):
@@ -264,7 +264,7 @@ class MilestoneProgress(TenantModel):
         ]
 
 
-class CheckIn(TenantModel):
+class CheckIn(ArchivableTenantModel):
     """A short progress update from a participant."""
 
     enrollment = models.ForeignKey(
@@ -284,7 +284,7 @@ class CheckIn(TenantModel):
         indexes = [models.Index(fields=["organization", "enrollment", "-created_at"], name="checkin_org_enr_created")]
 
 
-class HelpRequest(TenantModel):
+class HelpRequest(ArchivableTenantModel):
     """Asking for help early, in AID form: Act, Impact, Desired outcome."""
 
     class Status(models.TextChoices):

@@ -3,4 +3,9 @@
 pytest_plugins = [
     "tests.fixtures.core",
     "tests.fixtures.services",
+    "tests.fixtures.programs",
+    "tests.fixtures.mentors",
+    "tests.fixtures.assessments",
+    "tests.fixtures.notifications",
+    "tests.fixtures.integrations",
 ]

@@ -6,10 +6,13 @@ from functools import cached_property
 
 from django.http import Http404
 from rest_framework import viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
 
-from core import selectors
+from core import selectors, services
 from core.api.permissions import OrganizationRolePermission
+from core.models import ArchivableTenantModel
 
 _SEALED = ("get_queryset", "get_object", "get_permissions", "initial")
 
@@ -74,7 +77,18 @@ class TenantViewSetMixin:
 
     def get_queryset(self):
         model = self.model or self.queryset.model
-        return self.safely_get_queryset(model.objects.for_organization(self.organization))
+        queryset = model.objects.for_organization(self.organization)
+        wants_archived = self.request.query_params.get("archived", "").lower() in ("true", "1", "yes")
+        if issubclass(model, ArchivableTenantModel) and getattr(self, "action", None) == "list" and not wants_archived:
+            queryset = queryset.filter(archived_at__isnull=True)
+        return self.safely_get_queryset(queryset)
+
+    def perform_destroy(self, instance):
+        # Rows with history are archived, not deleted; POST .../restore/ brings them back.
+        if isinstance(instance, ArchivableTenantModel):
+            services.record_archive(obj=instance, user=self.request.user)
+        else:
+            instance.delete()
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -86,6 +100,16 @@ class TenantViewSetMixin:
 
 class TenantModelViewSet(TenantViewSetMixin, viewsets.ModelViewSet):
     pass
+
+
+class ArchivableTenantModelViewSet(TenantModelViewSet):
+    """DELETE archives; ``POST .../{id}/restore/`` restores; ``?archived=true`` lists archived rows too."""
+
+    @action(detail=True, methods=["post"])
+    def restore(self, request, *args, **kwargs):
+        instance = self.get_object()
+        services.record_restore(obj=instance, user=request.user)
+        return Response(self.get_serializer(instance).data)
 
 
 class TenantReadOnlyModelViewSet(TenantViewSetMixin, viewsets.ReadOnlyModelViewSet):

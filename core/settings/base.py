@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "programs",
     "mentors",
     "assessments",
+    "notifications",
+    "integrations",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""API keys, idempotency records, webhook subscriptions and deliveries."""

@@ -1,0 +1,1 @@
+"""Reminders: what is sent, when, and exactly once."""
