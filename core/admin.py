@@ -1,8 +1,9 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from core import selectors
+from core import selectors, services
 from core.admin_base import TenantAdmin, active_role
 from core.models import Membership, Organization, User
 
@@ -52,6 +53,41 @@ class OrganizationAdmin(admin.ModelAdmin):
         return request.user.is_superuser
 
 
+class MembershipAddForm(forms.ModelForm):
+    """Adds a person by email: accounts are global, so owners never browse other users."""
+
+    email = forms.EmailField(label=_("email address"))
+    name = forms.CharField(label=_("name"), required=False)
+
+    class Meta:
+        model = Membership
+        fields = ["role"]
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def _post_clean(self):
+        # An existing account is attached before validation, so that a duplicate
+        # membership is a form error; a new account is only created on save.
+        existing = selectors.user_by_email(email=self.cleaned_data.get("email", ""))
+        if existing is not None:
+            self.instance.user = existing
+        super()._post_clean()
+
+    def _get_validation_exclusions(self):
+        exclude = super()._get_validation_exclusions()
+        if self.instance.user_id is not None:
+            exclude.discard("user")
+        return exclude
+
+    def save(self, commit=True):
+        if self.instance.user_id is None:
+            self.instance.user = services.user_get_or_invite(
+                email=self.cleaned_data["email"], name=self.cleaned_data.get("name", "")
+            )
+        return super().save(commit)
+
+
 @admin.register(Membership)
 class MembershipAdmin(TenantAdmin):
     """Who belongs to the organization, and in which role. Owners manage it."""
@@ -60,4 +96,15 @@ class MembershipAdmin(TenantAdmin):
     list_display = ["user", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__email", "user__name"]
-    autocomplete_fields = ["user"]
+    list_select_related = ["user"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = MembershipAddForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ["email", "name", "role"] if obj is None else ["user", "role"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user"] if obj is not None else []

@@ -51,3 +51,9 @@ def organizations_for_user(*, user: User) -> QuerySet[Organization]:
     if user.is_superuser:
         return Organization.objects.all()
     return Organization.objects.filter(id__in=memberships_for_user(user=user).values("organization_id"))
+
+
+def user_by_email(*, email: str) -> User | None:
+    if not email:
+        return None
+    return User.objects.filter(email=User.objects.normalize_email(email).lower()).first()

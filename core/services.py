@@ -20,6 +20,18 @@ def organization_create(
     return organization
 
 
+def user_get_or_invite(*, email: str, name: str = "") -> User:
+    """The account with this email, or a new one without a usable password.
+
+    A new person sets their password through the reset or invitation flow.
+    """
+    email = User.objects.normalize_email(email).lower()
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=None, name=name)
+    return user
+
+
 @transaction.atomic
 def membership_grant(*, organization: Organization, user: User, role: int) -> Membership:
     """Give a user a role in an organization (or change the role they have)."""

@@ -77,6 +77,8 @@ class TenantViewSetMixin:
 
     def get_queryset(self):
         model = self.model or self.queryset.model
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no organization
+            return model.objects.none()
         queryset = model.objects.for_organization(self.organization)
         wants_archived = self.request.query_params.get("archived", "").lower() in ("true", "1", "yes")
         if issubclass(model, ArchivableTenantModel) and getattr(self, "action", None) == "list" and not wants_archived:
