@@ -1,5 +1,9 @@
 """Shared fixtures. Each app keeps its own in tests/fixtures/<app>.py."""
 
+from pathlib import Path
+
+import polib
+
 pytest_plugins = [
     "tests.fixtures.core",
     "tests.fixtures.services",
@@ -9,3 +13,12 @@ pytest_plugins = [
     "tests.fixtures.notifications",
     "tests.fixtures.integrations",
 ]
+
+
+def pytest_sessionstart(session):
+    """Compile stale translation catalogues, so a bare `pytest` sees current Korean text."""
+    root = Path(__file__).resolve().parents[1]
+    for po_path in root.glob("*/locale/*/LC_MESSAGES/django.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
+            polib.pofile(str(po_path)).save_as_mofile(str(mo_path))
