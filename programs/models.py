@@ -1,12 +1,20 @@
 """Programs, runs (cohorts), participants, enrollments, milestones, check-ins, help requests."""
 
+import secrets
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import ArchivableTenantModel, TenantModel
+
+
+def new_calendar_token() -> str:
+    """A secret for the iCalendar feed URL of a run (rotate it to revoke old subscriptions)."""
+    return secrets.token_urlsafe(24)
 
 
 class Program(TenantModel):
@@ -48,16 +56,38 @@ class Run(TenantModel):
         default=True,
         help_text=_("Move a milestone that falls on a weekend or public holiday to the working day before."),
     )
+    calendar_token = models.CharField(
+        _("calendar secret"),
+        max_length=64,
+        default=new_calendar_token,
+        editable=False,
+        help_text=_("Part of the secret URL of the run's calendar feed."),
+    )
 
     class Meta:
         verbose_name = _("run")
         verbose_name_plural = _("runs")
         ordering = ["-starts_on", "name"]
-        constraints = [models.UniqueConstraint(fields=["organization", "program", "name"], name="run_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "program", "name"], name="run_unique_name"),
+            models.UniqueConstraint(fields=["organization", "calendar_token"], name="run_unique_calendar_token"),
+        ]
         indexes = [models.Index(fields=["organization", "status"], name="run_org_status")]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            errors["ends_on"] = _("The run cannot end before it starts.")
+        if self.starts_on and self.final_deadline and self.final_deadline < self.starts_on:
+            errors["final_deadline"] = _("The final deadline cannot be before the run starts.")
+        elif self.ends_on and self.final_deadline and self.final_deadline > self.ends_on:
+            errors["final_deadline"] = _("The final deadline cannot be after the run ends.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class Participant(TenantModel):
@@ -84,6 +114,11 @@ class Participant(TenantModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        super().clean()
+        # Email is how imports recognise a participant again; compare it case-blind.
+        self.email = (self.email or "").strip().lower()
+
 
 class Team(TenantModel):
     name = models.CharField(_("name"), max_length=200)
@@ -102,8 +137,10 @@ class Team(TenantModel):
 
 
 class TeamMembership(TenantModel):
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
-    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="team_memberships")
+    team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="memberships")
+    participant = models.ForeignKey(
+        Participant, verbose_name=_("participant"), on_delete=models.CASCADE, related_name="team_memberships"
+    )
 
     class Meta:
         verbose_name = _("team member")
@@ -111,6 +148,9 @@ class TeamMembership(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["organization", "team", "participant"], name="teammembership_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} @ {self.team}"
 
 
 class Enrollment(ArchivableTenantModel):
@@ -170,6 +210,18 @@ class Enrollment(ArchivableTenantModel):
     def __str__(self) -> str:
         return str(self.participant or self.team or "?")
 
+    def clean(self) -> None:
+        super().clean()
+        if bool(self.participant_id) == bool(self.team_id):
+            raise ValidationError(_("An enrollment is for either a participant or a team."))
+
+    @property
+    def language(self) -> str:
+        """The language of the participant's pages and mails (a team uses the organization's)."""
+        if self.participant_id:
+            return self.participant.language
+        return self.organization.language
+
 
 class MentorAssignment(TenantModel):
     """A mentor assigned to a run, and optionally to one enrollment in it."""
@@ -193,8 +245,18 @@ class MentorAssignment(TenantModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "run", "mentor", "enrollment"], name="mentorassignment_unique"
-            )
+            ),
+            # NULLs are distinct in unique constraints: a run-wide assignment needs its own.
+            models.UniqueConstraint(
+                fields=["organization", "run", "mentor"],
+                condition=Q(enrollment__isnull=True),
+                name="mentorassignment_unique_run_wide",
+                violation_error_message=_("This mentor is already assigned to this run."),
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.mentor} → {self.enrollment or self.run}"
 
 
 class MilestoneTemplate(TenantModel):
@@ -250,8 +312,12 @@ class MilestoneProgress(TenantModel):
         SUBMITTED = "submitted", _("Submitted")
         DONE = "done", _("Done")
 
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="milestone_progress")
-    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="progress")
+    enrollment = models.ForeignKey(
+        Enrollment, verbose_name=_("enrollment"), on_delete=models.CASCADE, related_name="milestone_progress"
+    )
+    milestone = models.ForeignKey(
+        Milestone, verbose_name=_("milestone"), on_delete=models.CASCADE, related_name="progress"
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NOT_STARTED)
     evidence_url = models.URLField(_("evidence link"), blank=True)
     note = models.TextField(_("note"), blank=True)
@@ -262,6 +328,9 @@ class MilestoneProgress(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["organization", "enrollment", "milestone"], name="milestoneprogress_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.milestone_id}/{self.enrollment_id}: {self.get_status_display()}"
 
 
 class CheckIn(ArchivableTenantModel):
@@ -283,6 +352,9 @@ class CheckIn(ArchivableTenantModel):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["organization", "enrollment", "-created_at"], name="checkin_org_enr_created")]
 
+    def __str__(self) -> str:
+        return self.done[:60]
+
 
 class HelpRequest(ArchivableTenantModel):
     """Asking for help early, in AID form: Act, Impact, Desired outcome."""
@@ -300,6 +372,7 @@ class HelpRequest(ArchivableTenantModel):
     desired_outcome = models.TextField(_("desired outcome"), help_text=_("What help would look like."))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("help request")
@@ -307,12 +380,31 @@ class HelpRequest(ArchivableTenantModel):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["organization", "status"], name="helprequest_org_status")]
 
+    def __str__(self) -> str:
+        return self.act[:60]
+
+    @property
+    def time_to_first_response(self):
+        """How long the participant waited for the first reply (None while nobody answered)."""
+        if self.first_response_at is None:
+            return None
+        return self.first_response_at - self.created_at
+
 
 class HelpRequestReply(TenantModel):
-    help_request = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="replies")
-    mentor = models.ForeignKey("mentors.Mentor", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    help_request = models.ForeignKey(
+        HelpRequest, verbose_name=_("help request"), on_delete=models.CASCADE, related_name="replies"
+    )
+    mentor = models.ForeignKey(
+        "mentors.Mentor", verbose_name=_("mentor"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     body = models.TextField(_("reply"))
 
@@ -320,3 +412,6 @@ class HelpRequestReply(TenantModel):
         verbose_name = _("help request reply")
         verbose_name_plural = _("help request replies")
         ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.body[:60]

@@ -1,0 +1,214 @@
+"""Reads of the programs app. Every function takes the organization explicitly."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from programs.models import (
+    CheckIn,
+    Enrollment,
+    HelpRequest,
+    MentorAssignment,
+    Milestone,
+    MilestoneProgress,
+    Run,
+)
+
+# Enrollments that still take part: the ones a mentor's capacity and the dashboard count.
+CURRENT_ENROLLMENT_STATUSES = (Enrollment.Status.APPLIED, Enrollment.Status.ACTIVE)
+
+
+def today_for(organization) -> datetime.date:
+    """Today's date in the organization's time zone (a deadline is a local date)."""
+    import zoneinfo
+
+    try:
+        zone = zoneinfo.ZoneInfo(organization.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("Asia/Seoul")
+    return timezone.now().astimezone(zone).date()
+
+
+# --- mentors -----------------------------------------------------------------------------
+
+
+def mentor_load(*, organization, mentor) -> int:
+    """How many enrollments the mentor is assigned to at once in active runs.
+
+    Dropped, completed and archived enrollments do not count; neither do runs that
+    are still drafts or already finished.
+    """
+    return (
+        MentorAssignment.objects.for_organization(organization)
+        .filter(
+            mentor=mentor,
+            enrollment__isnull=False,
+            run__status=Run.Status.ACTIVE,
+            enrollment__status__in=CURRENT_ENROLLMENT_STATUSES,
+            enrollment__archived_at__isnull=True,
+        )
+        .values("enrollment_id")
+        .distinct()
+        .count()
+    )
+
+
+def enrollments_for_mentor(*, organization, mentor) -> QuerySet[Enrollment]:
+    """The mentor's mentees: enrollments the mentor is assigned to directly (not archived)."""
+    assigned = MentorAssignment.objects.for_organization(organization).filter(enrollment=OuterRef("pk"), mentor=mentor)
+    return (
+        Enrollment.objects.for_organization(organization)
+        .filter(Exists(assigned), archived_at__isnull=True)
+        .select_related("run", "run__program", "participant", "team")
+        .order_by("run__final_deadline", "run_id", "id")
+    )
+
+
+def _routed_to_mentor(organization, mentor) -> Q:
+    """Help requests reach the enrollment's own mentors, or the run's mentors when it has none."""
+    direct = MentorAssignment.objects.for_organization(organization).filter(
+        enrollment=OuterRef("enrollment"), mentor=mentor
+    )
+    any_direct = MentorAssignment.objects.for_organization(organization).filter(enrollment=OuterRef("enrollment"))
+    run_wide = MentorAssignment.objects.for_organization(organization).filter(
+        run=OuterRef("enrollment__run"), enrollment__isnull=True, mentor=mentor
+    )
+    return Q(Exists(direct)) | (Q(Exists(run_wide)) & ~Q(Exists(any_direct)))
+
+
+def help_requests_for_mentor(*, organization, mentor) -> QuerySet[HelpRequest]:
+    """Every (not archived) help request routed to the mentor, newest first."""
+    return (
+        HelpRequest.objects.for_organization(organization)
+        .filter(_routed_to_mentor(organization, mentor), archived_at__isnull=True)
+        .select_related("enrollment", "enrollment__participant", "enrollment__team", "enrollment__run")
+        .order_by("-created_at", "-id")
+    )
+
+
+def open_help_requests_for_mentor(*, organization, mentor) -> QuerySet[HelpRequest]:
+    """Help requests routed to the mentor that nobody has answered yet, oldest first.
+
+    Routed means: the mentor is assigned to the request's enrollment, or to its run as
+    a whole when the enrollment has no mentor of its own.
+    """
+    return (
+        help_requests_for_mentor(organization=organization, mentor=mentor)
+        .filter(status=HelpRequest.Status.OPEN)
+        .order_by("created_at", "id")
+    )
+
+
+def mentor_may_answer(*, organization, help_request, mentor) -> bool:
+    """A mentor may answer requests of their own mentees and of runs they serve as a whole."""
+    enrollment = help_request.enrollment
+    return (
+        MentorAssignment.objects.for_organization(organization)
+        .filter(Q(enrollment=enrollment) | Q(run_id=enrollment.run_id, enrollment__isnull=True), mentor=mentor)
+        .exists()
+    )
+
+
+def mentors_for_enrollment(*, organization, enrollment) -> list:
+    """The mentors a help request of this enrollment is routed to."""
+    assignments = MentorAssignment.objects.for_organization(organization).select_related("mentor", "mentor__user")
+    direct = [a.mentor for a in assignments.filter(enrollment=enrollment)]
+    if direct:
+        return direct
+    return [a.mentor for a in assignments.filter(run_id=enrollment.run_id, enrollment__isnull=True)]
+
+
+# --- milestones and progress --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MilestoneProgressRow:
+    """One milestone of a run as one enrollment stands with it."""
+
+    milestone: Milestone
+    progress: MilestoneProgress | None
+    today: datetime.date
+
+    @property
+    def status(self) -> str:
+        return self.progress.status if self.progress else MilestoneProgress.Status.NOT_STARTED
+
+    @property
+    def status_label(self) -> str:
+        return MilestoneProgress.Status(self.status).label
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == MilestoneProgress.Status.DONE
+
+    @property
+    def days_left(self) -> int:
+        return (self.milestone.due_on - self.today).days
+
+    @property
+    def is_overdue(self) -> bool:
+        return not self.is_done and self.milestone.due_on < self.today
+
+
+def milestone_progress_for_enrollment(*, organization, enrollment) -> list[MilestoneProgressRow]:
+    """Every milestone of the enrollment's run, in date order, with this enrollment's progress.
+
+    Milestones the participant has not touched yet come with ``progress=None`` (status
+    "not started"). Two queries, whatever the number of milestones.
+    """
+    progress = MilestoneProgress.objects.for_organization(organization).filter(enrollment=enrollment)
+    milestones = (
+        Milestone.objects.for_organization(organization)
+        .filter(run_id=enrollment.run_id)
+        .prefetch_related(Prefetch("progress", queryset=progress, to_attr="progress_of_enrollment"))
+        .order_by("due_on", "id")
+    )
+    today = today_for(organization)
+    return [
+        MilestoneProgressRow(
+            milestone=m, progress=m.progress_of_enrollment[0] if m.progress_of_enrollment else None, today=today
+        )
+        for m in milestones
+    ]
+
+
+def latest_check_ins(*, organization, enrollment, limit: int = 5) -> QuerySet[CheckIn]:
+    """The enrollment's most recent check-ins (archived ones left out), newest first."""
+    return (
+        CheckIn.objects.for_organization(organization)
+        .filter(enrollment=enrollment, archived_at__isnull=True)
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def milestones_for_run(*, organization, run) -> QuerySet[Milestone]:
+    return Milestone.objects.for_organization(organization).filter(run=run).order_by("due_on", "id")
+
+
+def enrollments_for_run(*, organization, run) -> QuerySet[Enrollment]:
+    return (
+        Enrollment.objects.for_organization(organization)
+        .filter(run=run, archived_at__isnull=True)
+        .select_related("participant", "team")
+        .order_by("id")
+    )
+
+
+def run_by_calendar_token(*, organization, token: str) -> Run | None:
+    if not token:
+        return None
+    return Run.objects.for_organization(organization).filter(calendar_token=token).select_related("program").first()
+
+
+def help_request_counts_by_status(*, organization, run) -> dict[str, int]:
+    rows = (
+        HelpRequest.objects.for_organization(organization)
+        .filter(enrollment__run=run, archived_at__isnull=True)
+        .values("status")
+        .annotate(n=Count("id"))
+    )
+    return {row["status"]: row["n"] for row in rows}

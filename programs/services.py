@@ -1,0 +1,609 @@
+"""Writes of the programs app: atomic, keyword-only, validated, scoped to one organization."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.events import event_emit
+from programs import planning, selectors
+from programs.models import (
+    CheckIn,
+    Enrollment,
+    HelpRequest,
+    HelpRequestReply,
+    MentorAssignment,
+    Milestone,
+    MilestoneProgress,
+    MilestoneTemplate,
+    Participant,
+    Program,
+    Run,
+    Team,
+    TeamMembership,
+    new_calendar_token,
+)
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _require_same_organization(organization, **objects) -> None:
+    """Refuse objects of another organization with a field error named after the argument."""
+    errors = {
+        name: _("This %(what)s does not belong to this organization.") % {"what": obj._meta.verbose_name}
+        for name, obj in objects.items()
+        if obj is not None and obj.organization_id != organization.id
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save(obj, *, update_fields: list[str] | None = None):
+    obj.full_clean()
+    if update_fields is not None:
+        obj.save(update_fields=[*update_fields, "updated_at"])
+    else:
+        obj.save()
+    return obj
+
+
+def _enrollment_payload(enrollment: Enrollment) -> dict:
+    return {
+        "enrollment_id": enrollment.id,
+        "run_id": enrollment.run_id,
+        "participant_id": enrollment.participant_id,
+        "team_id": enrollment.team_id,
+        "status": enrollment.status,
+    }
+
+
+# --- programs, runs, participants, teams -------------------------------------------------
+
+
+@transaction.atomic
+def program_create(*, organization, name: str, description: str = "", promised_value: str = "") -> Program:
+    program = Program(organization=organization, name=name, description=description, promised_value=promised_value)
+    return _save(program)
+
+
+@transaction.atomic
+def milestone_template_create(
+    *, organization, program: Program, name: str, days_before_deadline: int, deliverable: str = ""
+) -> MilestoneTemplate:
+    _require_same_organization(organization, program=program)
+    template = MilestoneTemplate(
+        organization=organization,
+        program=program,
+        name=name,
+        deliverable=deliverable,
+        days_before_deadline=days_before_deadline,
+    )
+    return _save(template)
+
+
+@transaction.atomic
+def run_create(
+    *,
+    organization,
+    program: Program,
+    name: str,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    final_deadline: datetime.date,
+    status: str = Run.Status.DRAFT,
+    checkin_cadence_days: int = 7,
+    skip_non_working_days: bool = True,
+) -> Run:
+    _require_same_organization(organization, program=program)
+    run = Run(
+        organization=organization,
+        program=program,
+        name=name,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        final_deadline=final_deadline,
+        status=status,
+        checkin_cadence_days=checkin_cadence_days,
+        skip_non_working_days=skip_non_working_days,
+    )
+    return _save(run)
+
+
+@transaction.atomic
+def run_calendar_token_rotate(*, organization, run: Run) -> Run:
+    """Give the run a new calendar secret: old subscription URLs stop working."""
+    _require_same_organization(organization, run=run)
+    run.calendar_token = new_calendar_token()
+    run.save(update_fields=["calendar_token", "updated_at"])
+    return run
+
+
+@transaction.atomic
+def participant_create(*, organization, name: str, email: str = "", **fields) -> Participant:
+    participant = Participant(organization=organization, name=name, email=email, **fields)
+    return _save(participant)
+
+
+@transaction.atomic
+def team_create(*, organization, name: str, members: list[Participant] | tuple = ()) -> Team:
+    team = _save(Team(organization=organization, name=name))
+    for participant in members:
+        team_member_add(organization=organization, team=team, participant=participant)
+    return team
+
+
+@transaction.atomic
+def team_member_add(*, organization, team: Team, participant: Participant) -> TeamMembership:
+    _require_same_organization(organization, team=team, participant=participant)
+    membership = TeamMembership.objects.for_organization(organization).filter(team=team, participant=participant)
+    return membership.first() or _save(TeamMembership(organization=organization, team=team, participant=participant))
+
+
+# --- enrollments and mentors -------------------------------------------------------------
+
+
+@transaction.atomic
+def enrollment_create(
+    *,
+    organization,
+    run: Run,
+    participant: Participant | None = None,
+    team: Team | None = None,
+    status: str = Enrollment.Status.ACTIVE,
+    success_definition: str = "",
+    commitments: str = "",
+) -> Enrollment:
+    _require_same_organization(organization, run=run, participant=participant, team=team)
+    enrollment = Enrollment(
+        organization=organization,
+        run=run,
+        participant=participant,
+        team=team,
+        status=status,
+        success_definition=success_definition,
+        commitments=commitments,
+    )
+    _save(enrollment)
+    enrollment_emit(enrollment=enrollment, created=True)
+    return enrollment
+
+
+ENROLLMENT_EDITABLE_FIELDS = ("status", "success_definition", "commitments")
+
+
+@transaction.atomic
+def enrollment_update(*, organization, enrollment: Enrollment, **changes) -> Enrollment:
+    """Change status, definition of success or commitments (the fields a PM edits)."""
+    _require_same_organization(organization, enrollment=enrollment)
+    unknown = set(changes) - set(ENROLLMENT_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"enrollment_update cannot change {sorted(unknown)}")
+    changed = [name for name, value in changes.items() if getattr(enrollment, name) != value]
+    for name in changed:
+        setattr(enrollment, name, changes[name])
+    if changed:
+        _save(enrollment, update_fields=changed)
+        enrollment_emit(enrollment=enrollment, created=False)
+    return enrollment
+
+
+def enrollment_emit(*, enrollment: Enrollment, created: bool) -> None:
+    """Tell integrations an enrollment was created or changed (also used by admin and API)."""
+    event_emit(
+        organization=enrollment.organization,
+        event="enrollment.created" if created else "enrollment.updated",
+        payload=_enrollment_payload(enrollment),
+    )
+
+
+@transaction.atomic
+def mentor_assign(*, organization, run: Run, mentor, enrollment: Enrollment | None = None) -> MentorAssignment:
+    """Assign a mentor to a run, or to one enrollment in it.
+
+    Assigning again what already exists returns the existing assignment. Refused with a
+    ``ValidationError`` when a row belongs to another organization, the enrollment is
+    not in the run, the mentor is paused or alumni, or an enrollment assignment would
+    take the mentor beyond ``Mentor.capacity`` (enrollments at once in active runs).
+    """
+    from mentors.models import Mentor
+
+    _require_same_organization(organization, run=run, mentor=mentor, enrollment=enrollment)
+    if enrollment is not None and enrollment.run_id != run.id:
+        raise ValidationError({"enrollment": _("This enrollment is not part of the run %(run)s.") % {"run": run}})
+    if mentor.status in (Mentor.Status.PAUSED, Mentor.Status.ALUMNI):
+        raise ValidationError(
+            {
+                "mentor": _("%(mentor)s is %(status)s and takes no mentees.")
+                % {"mentor": mentor, "status": mentor.get_status_display()}
+            }
+        )
+    existing = (
+        MentorAssignment.objects.for_organization(organization)
+        .filter(run=run, mentor=mentor, enrollment=enrollment)
+        .first()
+    )
+    if existing is not None:
+        return existing
+    if enrollment is not None and run.status != Run.Status.FINISHED:
+        # Lock the mentor so that two simultaneous assignments cannot both pass the check.
+        Mentor.objects.for_organization(organization).select_for_update().filter(pk=mentor.pk).first()
+        load = selectors.mentor_load(organization=organization, mentor=mentor)
+        if load >= mentor.capacity:
+            raise ValidationError(
+                {
+                    "mentor": _(
+                        "%(mentor)s already mentors %(load)d enrollments at once in active runs; their capacity is "
+                        "%(capacity)d. Raise the capacity or assign someone else."
+                    )
+                    % {"mentor": mentor, "load": load, "capacity": mentor.capacity}
+                }
+            )
+    assignment = MentorAssignment(organization=organization, run=run, mentor=mentor, enrollment=enrollment)
+    return _save(assignment)
+
+
+@transaction.atomic
+def mentor_unassign(*, organization, assignment: MentorAssignment) -> None:
+    _require_same_organization(organization, assignment=assignment)
+    assignment.delete()
+
+
+# --- backward planning -------------------------------------------------------------------
+
+
+@dataclass
+class PlanPreview:
+    """What planning (or moving the deadline) would do, before anything changes."""
+
+    run: Run
+    deadline: datetime.date
+    rows: list[PlanRow] = field(default_factory=list)
+
+    @property
+    def before_start(self) -> list[PlanRow]:
+        return [row for row in self.rows if row.planned.before_run_start]
+
+    @property
+    def changes(self) -> list[PlanRow]:
+        return [row for row in self.rows if row.changes]
+
+
+@dataclass
+class PlanRow:
+    planned: planning.PlannedDate
+    milestone: Milestone | None  # None: a template without a milestone yet (will be created)
+    template: MilestoneTemplate | None
+    completed: bool = False
+
+    @property
+    def old_due_on(self) -> datetime.date | None:
+        return self.milestone.due_on if self.milestone else None
+
+    @property
+    def new_due_on(self) -> datetime.date:
+        return self.old_due_on if self.completed else self.planned.due_on
+
+    @property
+    def changes(self) -> bool:
+        return not self.completed and self.old_due_on != self.planned.due_on
+
+
+def _plan_date(run: Run, deadline: datetime.date, name: str, days_before: int) -> planning.PlannedDate:
+    counted = deadline - datetime.timedelta(days=days_before)
+    due = planning.due_date_backwards(
+        deadline,
+        days_before,
+        skip_non_working_days=run.skip_non_working_days,
+        country=run.organization.country,
+    )
+    return planning.PlannedDate(
+        name=name,
+        days_before_deadline=days_before,
+        counted_on=counted,
+        due_on=due,
+        before_run_start=due < run.starts_on,
+    )
+
+
+def run_plan_preview(*, organization, run: Run) -> PlanPreview:
+    """The milestones the program's templates give this run, counted back from its deadline."""
+    _require_same_organization(organization, run=run)
+    templates = MilestoneTemplate.objects.for_organization(organization).filter(program_id=run.program_id)
+    existing = {m.template_id: m for m in selectors.milestones_for_run(organization=organization, run=run)}
+    preview = PlanPreview(run=run, deadline=run.final_deadline)
+    for template in templates.order_by("-days_before_deadline", "id"):
+        milestone = existing.get(template.id)
+        preview.rows.append(
+            PlanRow(
+                planned=_plan_date(run, run.final_deadline, template.name, template.days_before_deadline),
+                milestone=milestone,
+                template=template,
+                completed=bool(milestone and milestone.completed_at),
+            )
+        )
+    return preview
+
+
+def _refuse_plan_before_start(preview: PlanPreview) -> None:
+    early = preview.before_start
+    if early:
+        names = ", ".join(f"{row.planned.name} ({row.planned.due_on:%Y-%m-%d})" for row in early)
+        raise ValidationError(
+            {
+                "final_deadline": _(
+                    "The plan starts before the run does (%(start)s): %(names)s. Move the deadline, shorten the "
+                    "offsets, or confirm that you accept milestones before the start."
+                )
+                % {"start": f"{preview.run.starts_on:%Y-%m-%d}", "names": names}
+            }
+        )
+
+
+@transaction.atomic
+def run_plan(*, organization, run: Run, accept_before_start: bool = False) -> list[Milestone]:
+    """Turn the program's milestone templates into dated milestones of the run.
+
+    Idempotent: a template that already has a milestone in the run is re-dated (unless
+    that milestone is completed), not duplicated. A plan with milestones before the
+    run's start is refused unless ``accept_before_start`` says the PM saw and accepted it.
+    """
+    preview = run_plan_preview(organization=organization, run=run)
+    if not accept_before_start:
+        _refuse_plan_before_start(preview)
+    milestones = []
+    for row in preview.rows:
+        milestone = row.milestone
+        if milestone is None:
+            milestone = Milestone(
+                organization=organization,
+                run=run,
+                template=row.template,
+                name=row.template.name,
+                deliverable=row.template.deliverable,
+                days_before_deadline=row.template.days_before_deadline,
+                due_on=row.planned.due_on,
+            )
+            _save(milestone)
+        elif row.changes:
+            milestone.days_before_deadline = row.template.days_before_deadline
+            milestone.due_on = row.planned.due_on
+            _save(milestone, update_fields=["days_before_deadline", "due_on"])
+        milestones.append(milestone)
+    return milestones
+
+
+def run_deadline_move_preview(*, organization, run: Run, new_deadline: datetime.date) -> PlanPreview:
+    """Old and new dates of every milestone if the final deadline moved (nothing is saved).
+
+    Completed milestones keep their dates.
+    """
+    _require_same_organization(organization, run=run)
+    probe = Run(
+        organization=organization,
+        program_id=run.program_id,
+        name=run.name,
+        starts_on=run.starts_on,
+        ends_on=run.ends_on,
+        final_deadline=new_deadline,
+        checkin_cadence_days=run.checkin_cadence_days,
+    )
+    try:
+        probe.clean()
+    except ValidationError as error:
+        raise ValidationError({"final_deadline": error.message_dict.get("final_deadline", error.messages)})
+    preview = PlanPreview(run=run, deadline=new_deadline)
+    for milestone in selectors.milestones_for_run(organization=organization, run=run):
+        preview.rows.append(
+            PlanRow(
+                planned=_plan_date(run, new_deadline, milestone.name, milestone.days_before_deadline),
+                milestone=milestone,
+                template=None,
+                completed=milestone.completed_at is not None,
+            )
+        )
+    return preview
+
+
+@transaction.atomic
+def run_deadline_move(
+    *, organization, run: Run, new_deadline: datetime.date, accept_before_start: bool = False
+) -> PlanPreview:
+    """Move the final deadline and re-plan every milestone that is not completed yet.
+
+    Call :func:`run_deadline_move_preview` first and show it: the PM confirms the old
+    and new dates before this runs.
+    """
+    preview = run_deadline_move_preview(organization=organization, run=run, new_deadline=new_deadline)
+    if not accept_before_start:
+        _refuse_plan_before_start(
+            PlanPreview(run=run, deadline=new_deadline, rows=[r for r in preview.rows if not r.completed])
+        )
+    run.final_deadline = new_deadline
+    _save(run, update_fields=["final_deadline"])
+    for row in preview.changes:
+        row.milestone.due_on = row.planned.due_on
+        _save(row.milestone, update_fields=["due_on"])
+    return preview
+
+
+# --- progress, check-ins, help requests --------------------------------------------------
+
+
+@transaction.atomic
+def milestone_progress_update(
+    *,
+    organization,
+    enrollment: Enrollment,
+    milestone: Milestone,
+    status: str,
+    evidence_url: str = "",
+    note: str = "",
+) -> MilestoneProgress:
+    """Record where an enrollment stands with a milestone (one row per pair)."""
+    _require_same_organization(organization, enrollment=enrollment, milestone=milestone)
+    if milestone.run_id != enrollment.run_id:
+        raise ValidationError({"milestone": _("This milestone belongs to another run.")})
+    progress = (
+        MilestoneProgress.objects.for_organization(organization)
+        .select_for_update()
+        .filter(enrollment=enrollment, milestone=milestone)
+        .first()
+    ) or MilestoneProgress(organization=organization, enrollment=enrollment, milestone=milestone)
+    was_done = progress.status == MilestoneProgress.Status.DONE
+    progress.status = status
+    progress.evidence_url = evidence_url
+    progress.note = note
+    _save(progress)
+    _touch_contact(enrollment)
+    if progress.status == MilestoneProgress.Status.DONE and not was_done:
+        event_emit(
+            organization=organization,
+            event="milestone.completed",
+            payload={
+                "milestone_id": milestone.id,
+                "run_id": milestone.run_id,
+                "enrollment_id": enrollment.id,
+                "scope": "enrollment",
+            },
+        )
+    return progress
+
+
+@transaction.atomic
+def milestone_complete(*, organization, milestone: Milestone) -> Milestone:
+    """Mark a milestone of the run completed: re-planning leaves it where it is."""
+    _require_same_organization(organization, milestone=milestone)
+    if milestone.completed_at is None:
+        milestone.completed_at = timezone.now()
+        _save(milestone, update_fields=["completed_at"])
+        event_emit(
+            organization=organization,
+            event="milestone.completed",
+            payload={"milestone_id": milestone.id, "run_id": milestone.run_id, "enrollment_id": None, "scope": "run"},
+        )
+    return milestone
+
+
+def _touch_contact(enrollment: Enrollment) -> None:
+    enrollment.last_contact_at = timezone.now()
+    enrollment.save(update_fields=["last_contact_at", "updated_at"])
+
+
+@transaction.atomic
+def check_in_create(
+    *, organization, enrollment: Enrollment, done: str, next: str = "", blockers: str = "", confidence=None
+) -> CheckIn:
+    _require_same_organization(organization, enrollment=enrollment)
+    check_in = _save(
+        CheckIn(
+            organization=organization,
+            enrollment=enrollment,
+            done=done,
+            next=next,
+            blockers=blockers,
+            confidence=confidence,
+        )
+    )
+    _touch_contact(enrollment)
+    event_emit(
+        organization=organization,
+        event="check_in.created",
+        payload={
+            "check_in_id": check_in.id,
+            "enrollment_id": enrollment.id,
+            "run_id": enrollment.run_id,
+            "confidence": confidence,
+            "has_blockers": bool(blockers.strip()),
+        },
+    )
+    return check_in
+
+
+@transaction.atomic
+def help_request_create(
+    *, organization, enrollment: Enrollment, act: str, impact: str, desired_outcome: str
+) -> HelpRequest:
+    """Ask the enrollment's mentors for help, in AID form."""
+    _require_same_organization(organization, enrollment=enrollment)
+    help_request = _save(
+        HelpRequest(
+            organization=organization,
+            enrollment=enrollment,
+            act=act,
+            impact=impact,
+            desired_outcome=desired_outcome,
+        )
+    )
+    _touch_contact(enrollment)
+    mentors = selectors.mentors_for_enrollment(organization=organization, enrollment=enrollment)
+    event_emit(
+        organization=organization,
+        event="help_request.created",
+        payload={
+            "help_request_id": help_request.id,
+            "enrollment_id": enrollment.id,
+            "run_id": enrollment.run_id,
+            "mentor_ids": [m.id for m in mentors],
+        },
+    )
+    return help_request
+
+
+@transaction.atomic
+def help_request_reply(*, organization, help_request: HelpRequest, mentor, author, body: str) -> HelpRequestReply:
+    """Answer a help request (as one of its mentors, or as staff with ``mentor=None``).
+
+    The first reply records ``first_response_at`` (the time to first response is
+    measured from the request's creation) and moves an open request to "answered".
+    The enrollment's last contact becomes now.
+    """
+    _require_same_organization(organization, help_request=help_request, mentor=mentor)
+    if mentor is not None and not selectors.mentor_may_answer(
+        organization=organization, help_request=help_request, mentor=mentor
+    ):
+        raise ValidationError({"mentor": _("This help request is not routed to %(mentor)s.") % {"mentor": mentor}})
+    reply = _save(
+        HelpRequestReply(
+            organization=organization, help_request=help_request, mentor=mentor, author=author, body=body.strip()
+        )
+    )
+    locked = HelpRequest.objects.for_organization(organization).select_for_update().get(pk=help_request.pk)
+    changed = []
+    if locked.first_response_at is None:
+        locked.first_response_at = reply.created_at
+        changed.append("first_response_at")
+    if locked.status == HelpRequest.Status.OPEN:
+        locked.status = HelpRequest.Status.ANSWERED
+        changed.append("status")
+    if changed:
+        locked.save(update_fields=[*changed, "updated_at"])
+        for name in changed:
+            setattr(help_request, name, getattr(locked, name))
+    _touch_contact(help_request.enrollment)
+    event_emit(
+        organization=organization,
+        event="help_request.answered",
+        payload={
+            "help_request_id": help_request.id,
+            "reply_id": reply.id,
+            "enrollment_id": help_request.enrollment_id,
+            "mentor_id": mentor.id if mentor else None,
+            "first_response_at": locked.first_response_at.isoformat(),
+        },
+    )
+    return reply
+
+
+@transaction.atomic
+def help_request_resolve(*, organization, help_request: HelpRequest) -> HelpRequest:
+    _require_same_organization(organization, help_request=help_request)
+    if help_request.status != HelpRequest.Status.RESOLVED:
+        help_request.status = HelpRequest.Status.RESOLVED
+        help_request.resolved_at = timezone.now()
+        _save(help_request, update_fields=["status", "resolved_at"])
+    return help_request
