@@ -20,6 +20,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    "core.apps.CoreConfig",  # first, so that its admin templates override django.contrib.admin's
     "core.apps.TenantAdminConfig",  # replaces django.contrib.admin: the tenant-aware admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -30,7 +31,6 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
-    "core.apps.CoreConfig",
     "programs",
     "mentors",
     "assessments",
