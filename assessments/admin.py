@@ -1,0 +1,437 @@
+"""Admin pages: frameworks, windows, assessments by program managers, surveys and reports."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import Http404, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from assessments import reports, services
+from assessments.models import (
+    Assessment,
+    AssessmentVersion,
+    AssessmentWindow,
+    Framework,
+    Indicator,
+    Level,
+    Observation,
+    StatementRating,
+    SurveyResponse,
+    ValueStatement,
+    ValueSurvey,
+)
+from core.admin_base import TenantAdmin, TenantInline, active_organization, scope_for_request
+
+
+def _scoped_object(request, model, pk):
+    """An object of the active organization (any organization for superusers), else 404."""
+    obj = scope_for_request(model._default_manager.all(), request).filter(pk=pk).first()
+    if obj is None:
+        raise Http404
+    return obj
+
+
+def _csv_response(content: str, filename: str) -> HttpResponse:
+    # A byte-order mark lets Excel open UTF-8 (Korean) text correctly.
+    response = HttpResponse("\ufeff" + content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class ReadOnlyInline(TenantInline):
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# --- Frameworks ----------------------------------------------------------------------
+
+
+class LevelInline(TenantInline):
+    model = Level
+    fields = ["number", "name_ko", "name_en", "description_ko", "description_en"]
+    show_change_link = True
+    formfield_overrides = {
+        Level._meta.get_field("description_ko").__class__: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}
+    }
+
+
+@admin.register(Framework)
+class FrameworkAdmin(TenantAdmin):
+    list_display = ["name", "key", "consensus_method", "is_default", "level_count"]
+    search_fields = ["key", "name_ko", "name_en"]
+    fields = ["key", "name_ko", "name_en", "description_ko", "description_en", "consensus_method"]
+    inlines = [LevelInline]
+    ordering = ["-is_default", "key"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(level_count=Count("levels"))
+
+    @admin.display(description=_("levels"), ordering="level_count")
+    def level_count(self, obj):
+        return obj.level_count
+
+
+class IndicatorInline(TenantInline):
+    model = Indicator
+    fields = ["position", "text_ko", "text_en"]
+    formfield_overrides = {
+        Indicator._meta.get_field("text_ko").__class__: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 50})}
+    }
+
+
+@admin.register(Level)
+class LevelAdmin(TenantAdmin):
+    list_display = ["__str__", "framework", "number"]
+    list_filter = ["framework"]
+    list_select_related = ["framework"]
+    search_fields = ["name_ko", "name_en"]
+    fields = ["framework", "number", "name_ko", "name_en", "description_ko", "description_en"]
+    inlines = [IndicatorInline]
+    ordering = ["framework", "number"]
+
+
+# --- Windows and the cohort report -------------------------------------------------
+
+
+@admin.register(AssessmentWindow)
+class AssessmentWindowAdmin(TenantAdmin):
+    list_display = ["label", "run", "framework", "opens_at", "closes_at", "state", "assessment_count", "report_link"]
+    list_filter = ["kind", "run"]
+    list_select_related = ["run", "framework"]
+    search_fields = ["name", "run__name"]
+    fields = ["run", "framework", "kind", "name", "opens_at", "closes_at"]
+    ordering = ["-opens_at", "id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(assessment_count=Count("assessments"))
+
+    @admin.display(description=_("assessments"), ordering="assessment_count")
+    def assessment_count(self, obj):
+        return obj.assessment_count
+
+    @admin.display(description=_("state"))
+    def state(self, obj):
+        now = timezone.now()
+        if obj.is_open(now):
+            return _("open")
+        return _("closed") if obj.has_closed(now) else _("not open yet")
+
+    @admin.display(description=_("report"))
+    def report_link(self, obj):
+        url = reverse("admin:assessments_cohort_report", args=[obj.run_id])
+        return format_html('<a href="{}">{}</a>', url, _("Cohort report"))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("report/<int:run_id>/", view(self.cohort_report_view), name="assessments_cohort_report"),
+            path("report/<int:run_id>/csv/", view(self.cohort_report_csv_view), name="assessments_cohort_report_csv"),
+            *super().get_urls(),
+        ]
+
+    def _report(self, request, run_id):
+        from programs.models import Run
+
+        if not self.has_view_permission(request):
+            raise Http404
+        run = _scoped_object(request, Run, run_id)
+
+        def window_id(name):
+            value = request.GET.get(name, "")
+            return int(value) if value.isdigit() else None
+
+        return reports.cohort_report(
+            organization=run.organization,
+            run=run,
+            before_window_id=window_id("before"),
+            after_window_id=window_id("after"),
+        )
+
+    def cohort_report_view(self, request, run_id):
+        report = self._report(request, run_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Cohort report: %(run)s") % {"run": report.run},
+            "report": report,
+            "csv_url": reverse("admin:assessments_cohort_report_csv", args=[run_id]) + "?" + request.GET.urlencode(),
+        }
+        return TemplateResponse(request, "admin/assessments/cohort_report.html", context)
+
+    def cohort_report_csv_view(self, request, run_id):
+        report = self._report(request, run_id)
+        return _csv_response(reports.cohort_report_csv(report), f"cohort-report-{run_id}.csv")
+
+
+# --- Assessments given by program managers ------------------------------------------
+
+
+class AssessmentAdminForm(forms.ModelForm):
+    """Program managers assess in the admin; the services validate and save.
+
+    The service runs while the form is validated, so its messages (level outside
+    the framework, window closed, a second assessment...) appear as form errors.
+    """
+
+    observed = forms.ModelMultipleChoiceField(
+        label=_("Behaviours observed"),
+        queryset=Indicator.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    links_text = forms.CharField(
+        label=_("Evidence links"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One web address per line."),
+    )
+
+    class Meta:
+        model = Assessment
+        fields = ["window", "subject_enrollment", "level", "notes"]
+
+    request = None  # set by AssessmentAdmin.get_form
+    saved_assessment = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        organization = self.instance.organization if self.instance.pk else active_organization(self.request)
+        if organization is not None:
+            self.fields["observed"].queryset = (
+                Indicator.objects.for_organization(organization).select_related("level").order_by("level__number")
+            )
+        if "subject_enrollment" in self.fields:
+            self.fields["subject_enrollment"].required = True
+        if self.instance.pk:
+            self.initial["observed"] = [o.indicator_id for o in self.instance.observations.all()]
+            self.initial["links_text"] = "\n".join(self.instance.links)
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors:
+            return
+        data = self.cleaned_data
+        evidence = {
+            "level": data["level"],
+            "notes": data.get("notes", ""),
+            "links": [line.strip() for line in data.get("links_text", "").splitlines() if line.strip()],
+            "observations": [services.ObservationInput(indicator=i) for i in data.get("observed", [])],
+            "recorded_by": self.request.user,
+        }
+        try:
+            if self.instance.pk:
+                self.saved_assessment = services.assessment_revise(
+                    organization=self.instance.organization, assessment=self.instance, **evidence
+                )
+            else:
+                organization = active_organization(self.request)
+                if organization is None:
+                    raise ValidationError(_("Choose an organization first."))
+                self.saved_assessment = services.assessment_submit(
+                    organization=organization,
+                    window=data["window"],
+                    subject_enrollment=data["subject_enrollment"],
+                    assessor_role=Assessment.Role.PM,
+                    assessor_user=self.request.user,
+                    **evidence,
+                )
+        except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                self.add_error(None, error.messages)
+                return
+            for field, messages in error.message_dict.items():
+                target = {"observations": "observed", "links": "links_text"}.get(field, field)
+                self.add_error(target if target in self.fields else None, messages)
+
+
+class ObservationInline(ReadOnlyInline):
+    model = Observation
+    fields = ["indicator", "note"]
+
+
+class VersionInline(ReadOnlyInline):
+    model = AssessmentVersion
+    fields = ["number", "level_number", "recorded_by", "created_at", "snapshot"]
+    readonly_fields = fields
+    ordering = ["-number"]
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(TenantAdmin):
+    form = AssessmentAdminForm
+    list_display = ["subject", "window", "assessor_role", "assessor", "level", "version", "submitted_at"]
+    list_filter = ["assessor_role", "window"]
+    list_select_related = [
+        "window__run",
+        "level",
+        "subject_enrollment__participant",
+        "subject_enrollment__team",
+        "subject_mentor__user",
+        "assessor_user",
+        "assessor_mentor__user",
+        "assessor_enrollment__participant",
+        "assessor_enrollment__team",
+    ]
+    search_fields = ["subject_enrollment__participant__name", "subject_enrollment__team__name", "notes"]
+    inlines = [ObservationInline, VersionInline]
+    ordering = ["-submitted_at", "-id"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.request = request
+        return form
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["window", "subject_enrollment", "level", "observed", "notes", "links_text"]
+        return ["window", "subject_enrollment", "assessor_role", "level", "observed", "notes", "links_text"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["window", "subject_enrollment", "assessor_role"]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def has_change_permission(self, request, obj=None):
+        # Nothing changes once the window has closed; only program managers' own
+        # assessments are edited here (self and mentor ratings belong to their authors).
+        if obj is not None and (obj.window.has_closed() or obj.assessor_role != Assessment.Role.PM):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # assessments keep their history
+
+    @admin.display(description=_("assessor"))
+    def assessor(self, obj):
+        return obj.assessor_user or obj.assessor_mentor or obj.assessor_enrollment or "—"
+
+    def save_form(self, request, form, change):
+        return form.saved_assessment
+
+    def save_model(self, request, obj, form, change):
+        pass  # saved by the service while the form was validated
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+
+# --- Value-gap surveys -------------------------------------------------------------
+
+
+class ValueStatementInline(TenantInline):
+    model = ValueStatement
+    fields = ["position", "text", "tier", "predicted_importance"]
+    extra = 3
+
+
+@admin.register(ValueSurvey)
+class ValueSurveyAdmin(TenantAdmin):
+    list_display = ["title", "program", "run", "opens_at", "closes_at", "is_anonymous", "response_count", "report_link"]
+    list_filter = ["program", "is_anonymous"]
+    list_select_related = ["program", "run"]
+    search_fields = ["title"]
+    fields = [
+        "program",
+        "run",
+        "title",
+        "introduction",
+        "opens_at",
+        "closes_at",
+        "is_anonymous",
+        "ask_participants",
+        "ask_mentors",
+    ]
+    inlines = [ValueStatementInline]
+    ordering = ["-opens_at", "id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(response_count=Count("responses"))
+
+    @admin.display(description=_("responses"), ordering="response_count")
+    def response_count(self, obj):
+        return obj.response_count
+
+    @admin.display(description=_("report"))
+    def report_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:assessments_survey_report", args=[obj.pk]), _("Value-gap report")
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:survey_id>/report/", view(self.report_view), name="assessments_survey_report"),
+            path("<int:survey_id>/report/csv/", view(self.report_csv_view), name="assessments_survey_report_csv"),
+            *super().get_urls(),
+        ]
+
+    def _report(self, request, survey_id):
+        if not self.has_view_permission(request):
+            raise Http404
+        survey = _scoped_object(request, ValueSurvey, survey_id)
+        return reports.survey_report(organization=survey.organization, survey=survey)
+
+    def report_view(self, request, survey_id):
+        report = self._report(request, survey_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Value-gap report: %(survey)s") % {"survey": report.survey},
+            "report": report,
+            "csv_url": reverse("admin:assessments_survey_report_csv", args=[survey_id]),
+        }
+        return TemplateResponse(request, "admin/assessments/survey_report.html", context)
+
+    def report_csv_view(self, request, survey_id):
+        report = self._report(request, survey_id)
+        return _csv_response(reports.survey_report_csv(report), f"value-gap-report-{survey_id}.csv")
+
+
+class StatementRatingInline(ReadOnlyInline):
+    model = StatementRating
+    fields = ["statement", "importance", "satisfaction"]
+    readonly_fields = fields
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(TenantAdmin):
+    """Individual answers of named (not anonymous) surveys. Anonymous ones appear only in reports."""
+
+    list_display = ["survey", "respondent_kind", "respondent", "submitted_at"]
+    list_filter = ["survey", "respondent_kind"]
+    list_select_related = ["survey", "enrollment__participant", "enrollment__team", "mentor__user"]
+    fields = ["survey", "respondent_kind", "enrollment", "mentor", "own_values", "improve", "stop", "submitted_at"]
+    readonly_fields = fields
+    inlines = [StatementRatingInline]
+    ordering = ["-submitted_at", "-id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(survey__is_anonymous=False)
+
+    @admin.display(description=_("respondent"))
+    def respondent(self, obj):
+        return obj.enrollment or obj.mentor
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
