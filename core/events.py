@@ -1,8 +1,11 @@
 """Domain events for integrations (webhooks).
 
-Services call :func:`event_emit` after a change that integrators care about. The
-webhook outbox (issue #8) records one delivery per subscription; until then this is
-a no-op hook point so that call sites already exist.
+Services call :func:`event_emit` after a change that integrators care about, inside
+their transaction. The webhook outbox (``integrations``) records one delivery per
+subscription that wants the event, in that same transaction, and hands each to
+Celery once it commits: a rolled-back change sends nothing. ``payload`` must be
+JSON-serialisable (dates, decimals and UUIDs are fine); it becomes the ``data`` of
+the Standard Webhooks envelope ``{"type", "timestamp", "data"}``.
 """
 
 from __future__ import annotations
@@ -25,3 +28,6 @@ EVENT_TYPES = (
 def event_emit(*, organization, event: str, payload: dict[str, Any]) -> None:
     if event not in EVENT_TYPES:
         raise ValueError(f"Unknown event type: {event}")
+    from integrations.services import webhook_event_record  # the outbox lives in integrations
+
+    webhook_event_record(organization=organization, event=event, payload=payload)

@@ -28,3 +28,9 @@ urlpatterns = [
     path("n/", include("notifications.urls")),
     path("i/", include("integrations.urls")),
 ]
+
+# Under /api/ these answer RFC 9457 problem+json; elsewhere Django's own pages.
+handler400 = "core.api.problems.handler400"
+handler403 = "core.api.problems.handler403"
+handler404 = "core.api.problems.handler404"
+handler500 = "core.api.problems.handler500"

@@ -10,8 +10,8 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from core import selectors, services
-from core.api.permissions import OrganizationRolePermission
+from core import rls, selectors, services
+from core.api.permissions import OrganizationRolePermission, api_key_of
 from core.models import ArchivableTenantModel
 
 _SEALED = ("get_queryset", "get_object", "get_permissions", "initial")
@@ -22,11 +22,18 @@ class TenantViewSetMixin:
 
     * ``organization`` and ``membership`` are resolved once per request; a user who
       is not a member gets 404, the same as for an organization that does not exist;
+      an API key (``request.auth``) gets 404 on any organization but its own, and
+      ``membership`` is then an unsaved stand-in (viewer, or program manager for a
+      key with a write scope; ``membership.pk`` is None);
     * the role needed per HTTP method comes from ``role_map`` (see
-      :class:`OrganizationRolePermission`);
+      :class:`OrganizationRolePermission`); for API keys, the scope
+      ``<api_scope_group>:read|write`` (the group defaults to the app's, see
+      ``integrations.scopes``);
     * ``get_queryset`` is always ``model.objects.for_organization(organization)``,
       refined by the ``safely_get_queryset(queryset)`` hook; another organization's
-      object therefore answers 404.
+      object therefore answers 404;
+    * a POST with an ``Idempotency-Key`` header is answered once; retries get the
+      first response (see ``integrations.idempotency``).
 
     Subclasses may not override ``get_queryset``, ``get_object``, ``get_permissions``
     or ``initial``: defining one raises ``TypeError`` at import time. Use
@@ -36,6 +43,9 @@ class TenantViewSetMixin:
     model = None
     role_map: dict = {}
     extra_permission_classes: tuple = ()
+    # Resource group of API key scopes ("programs" → programs:read / programs:write).
+    # None: the group of the app that defines the viewset.
+    api_scope_group: str | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -48,9 +58,17 @@ class TenantViewSetMixin:
 
     @cached_property
     def _organization_and_membership(self):
-        found = selectors.organization_for_member(user=self.request.user, slug=self.kwargs.get("org_slug", ""))
+        slug = self.kwargs.get("org_slug", "")
+        api_key = api_key_of(self.request)
+        if api_key is not None:
+            if api_key.organization.slug != slug:
+                raise Http404
+            rls.activate(api_key.organization_id, user=self.request.user)  # database wall + audit actor
+            return api_key.organization, api_key.membership_stand_in()
+        found = selectors.organization_for_member(user=self.request.user, slug=slug)
         if found is None:
             raise Http404
+        rls.activate(found[0].pk, user=self.request.user)  # database wall + audit actor
         return found
 
     @property
@@ -60,6 +78,11 @@ class TenantViewSetMixin:
     @property
     def membership(self):
         return self._organization_and_membership[1]
+
+    @property
+    def api_key(self):
+        """The API key of this request, or None for people (session or token)."""
+        return api_key_of(self.request)
 
     def check_permissions(self, request):
         # Authentication first (401), then the organization (404), then the role (403).
@@ -71,19 +94,63 @@ class TenantViewSetMixin:
         classes = [IsAuthenticated, OrganizationRolePermission, *self.extra_permission_classes]
         return [permission() for permission in classes]
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self._idempotency_record = None
+        if request.method == "POST" and "Idempotency-Key" in request.headers:
+            from integrations.idempotency import idempotency_begin
+
+            self._idempotency_record = idempotency_begin(request=request, organization=self.organization)
+
+    def handle_exception(self, exc):
+        from integrations.idempotency import IdempotentReplay
+
+        if isinstance(exc, IdempotentReplay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        record = getattr(self, "_idempotency_record", None)
+        if record is not None:
+            from integrations.idempotency import idempotency_finish
+
+            self._idempotency_record = None
+            idempotency_finish(record=record, response=response)
+        return response
+
     def safely_get_queryset(self, queryset):
         """Hook: refine the organization's queryset (select_related, filters)."""
         return queryset
 
     def get_queryset(self):
         model = self.model or self.queryset.model
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no organization
-            return model.objects.none()
+        if getattr(self, "swagger_fake_view", False):
+            # Schema generation: no request organization; an empty queryset is enough.
+            manager = model._default_manager
+            all_rows = getattr(manager, "dangerously_all_organizations", manager.all)
+            return all_rows().none()
         queryset = model.objects.for_organization(self.organization)
         wants_archived = self.request.query_params.get("archived", "").lower() in ("true", "1", "yes")
         if issubclass(model, ArchivableTenantModel) and getattr(self, "action", None) == "list" and not wants_archived:
             queryset = queryset.filter(archived_at__isnull=True)
         return self.safely_get_queryset(queryset)
+
+    def get_object(self):
+        # A malformed or out-of-range id is "no such object" (404), never a server
+        # error: schema-driven clients send ids like 2**70.
+        lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field
+        value = self.kwargs.get(lookup_url_kwarg)
+        if value is not None and self.lookup_field in ("pk", "id"):
+            model = self.model or self.queryset.model
+            pk_field = model._meta.pk
+            try:
+                number = int(value) if pk_field.get_internal_type().endswith("AutoField") else None
+            except (TypeError, ValueError):
+                raise Http404
+            if number is not None and not (0 < number < 2**63):
+                raise Http404
+        return super().get_object()
 
     def perform_destroy(self, instance):
         # Rows with history are archived, not deleted; POST .../restore/ brings them back.

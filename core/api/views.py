@@ -3,6 +3,7 @@ from rest_framework import generics, permissions
 
 from core import selectors
 from core.api.base import TenantReadOnlyModelViewSet
+from core.api.permissions import api_key_of
 from core.api.serializers import MembershipSerializer, OrganizationSerializer
 from core.models import Membership, Organization
 
@@ -15,7 +16,11 @@ class MyOrganizationsView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Organization.objects.none()
-        return selectors.organizations_for_user(user=self.request.user).order_by("name")
+        api_key = api_key_of(self.request)
+        if api_key is not None:
+            # A key belongs to exactly one organization.
+            return Organization.objects.filter(pk=api_key.organization_id).order_by("name", "id")
+        return selectors.organizations_for_user(user=self.request.user).order_by("name", "id")
 
 
 class MembershipViewSet(TenantReadOnlyModelViewSet):

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Refuses API bodies over API_MAX_BODY_BYTES with 413 before anything reads them.
+    "core.api.middleware.ApiRequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -136,26 +138,39 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
 
 REST_FRAMEWORK = {
+    # API keys first: their 401 carries `WWW-Authenticate: Bearer` (DRF takes the header
+    # from the first class; without one, unauthenticated requests would answer 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Token first: its WWW-Authenticate header turns "not logged in" into a 401.
+        "integrations.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "core.api.filters.TenantFilterBackend",
+        "core.api.filters.SafeOrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.DefaultPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.TenantCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.throttling.ApiKeyRateThrottle"],
+    "EXCEPTION_HANDLER": "core.api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.TenantAutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cohort platform API",
-    "DESCRIPTION": "Programs, runs, participants, mentors and assessments of one organization.",
+    "DESCRIPTION": (
+        "Programs, runs, participants, mentors and assessments of one organization. "
+        "Authenticate with an API key (`Authorization: Bearer ck_...`); errors are RFC 9457 "
+        "problem details; lists use cursor pagination. See docs/api.md."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,  # read-only fields are not part of request bodies
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.add_problem_responses",
+    ],
 }
 
 LOGGING = {
@@ -164,4 +179,23 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# --- API and integrations (issue #8) ---
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)  # larger API bodies answer 413
+# Per API key, a fixed one-minute window. Counters live in Redis (atomic INCR+EXPIRE);
+# with REDIS_URL unset, in Django's cache (per process with the default local-memory cache).
+API_KEY_RATE_LIMIT_PER_MINUTE = env.int("API_KEY_RATE_LIMIT_PER_MINUTE", default=600)
+API_RATE_LIMIT_REDIS_URL = env("API_RATE_LIMIT_REDIS_URL", default=REDIS_URL)
+# Webhooks are never sent to private, link-local or loopback addresses; loopback may
+# be allowed for local development and tests (receivers on 127.0.0.1).
+WEBHOOKS_ALLOW_LOOPBACK = env.bool("WEBHOOKS_ALLOW_LOOPBACK", default=False)
+WEBHOOKS_TIMEOUT_SECONDS = env.int("WEBHOOKS_TIMEOUT_SECONDS", default=10)
+CELERY_BEAT_SCHEDULE["integrations-webhooks-deliver-due"] = {
+    "task": "integrations.tasks.webhooks_deliver_due",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["integrations-idempotency-purge"] = {
+    "task": "integrations.tasks.idempotency_records_purge",
+    "schedule": 3600.0,
 }

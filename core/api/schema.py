@@ -1,0 +1,182 @@
+"""OpenAPI schema that tells the truth about the whole API contract.
+
+drf-spectacular documents what each view declares; this module adds what the base
+classes do for every view: the problem+json error responses (with examples), the
+``Idempotency-Key`` header on POST, ``?archived=`` on archivable lists, and JSON as
+the request format (the form and multipart parsers stay enabled for the browsable
+API, but integrators send JSON).
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.settings import api_settings
+
+from core.api.problems import PROBLEM_CONTENT_TYPE, problem_title
+
+PROBLEM_COMPONENT = "Problem"
+FIELD_ERROR_COMPONENT = "ProblemFieldError"
+
+
+class TenantAutoSchema(AutoSchema):
+    def map_parsers(self):
+        view_parsers = list(getattr(self.view, "parser_classes", ()))
+        if view_parsers == list(api_settings.DEFAULT_PARSER_CLASSES):
+            return ["application/json"]
+        return super().map_parsers()
+
+    def get_override_parameters(self):
+        from core.api.base import TenantViewSetMixin
+        from core.models import ArchivableTenantModel
+
+        parameters = list(super().get_override_parameters())
+        if not isinstance(self.view, TenantViewSetMixin):
+            return parameters
+        if self.method == "POST":
+            parameters.append(
+                OpenApiParameter(
+                    name="Idempotency-Key",
+                    type=OpenApiTypes.STR,
+                    location=OpenApiParameter.HEADER,
+                    required=False,
+                    description=(
+                        "Any unique string up to 255 characters (a UUID). A retry with the same key and body "
+                        "within 24 hours returns the first response (header `Idempotent-Replayed: true`) and "
+                        "creates nothing again; the same key with a different body answers 422."
+                    ),
+                )
+            )
+        model = getattr(self.view, "model", None) or getattr(getattr(self.view, "queryset", None), "model", None)
+        if (
+            self.method == "GET"
+            and model is not None
+            and issubclass(model, ArchivableTenantModel)
+            and self._is_list_view()
+        ):
+            parameters.append(
+                OpenApiParameter(
+                    name="archived",
+                    type=OpenApiTypes.BOOL,
+                    location=OpenApiParameter.QUERY,
+                    required=False,
+                    description="Include archived rows too.",
+                )
+            )
+        return parameters
+
+
+_EXAMPLE_DETAILS = {
+    400: ("invalid", "Some fields are invalid."),
+    401: ("not_authenticated", "Authentication credentials were not provided."),
+    403: ("permission_denied", "You do not have permission to perform this action."),
+    404: ("not_found", "Not found."),
+    409: ("conflict", "The request conflicts with the current state of the resource."),
+    413: ("payload_too_large", "The request body is 2000000 bytes; the limit is 1048576 bytes."),
+    415: ("unsupported_media_type", 'Unsupported media type "text/plain" in request.'),
+    422: ("idempotency_key_reused", "This Idempotency-Key was already used for a different request."),
+    429: ("throttled", "Request was throttled. Expected available in 42 seconds."),
+}
+_DESCRIPTIONS = {
+    400: "Invalid input: `errors` lists each field error with a JSON Pointer into the request body.",
+    401: "No credentials, or an unknown, revoked or expired API key.",
+    403: "Authenticated, but the role or the API key's scopes do not allow this.",
+    404: "No such object, or it belongs to an organization you cannot see (never 403).",
+    409: "Conflict with the current state (e.g. other rows still refer to this one).",
+    413: "The request body is over 1 MB.",
+    415: "Send `Content-Type: application/json`.",
+    422: "The Idempotency-Key was already used for a different request.",
+    429: "Rate limit of the API key reached; retry after `Retry-After` seconds.",
+}
+
+
+def _problem_schemas() -> dict:
+    return {
+        FIELD_ERROR_COMPONENT: {
+            "type": "object",
+            "description": "One field error of a 400 problem.",
+            "properties": {
+                "attr": {
+                    "type": "string",
+                    "nullable": True,
+                    "description": "Dotted field path (`items.0.title`); null for errors about the whole body.",
+                },
+                "pointer": {"type": "string", "description": "JSON Pointer (RFC 6901) into the request body."},
+                "detail": {"type": "string"},
+                "code": {"type": "string", "description": "Machine-readable error code, e.g. `required`."},
+            },
+            "required": ["attr", "pointer", "detail", "code"],
+        },
+        PROBLEM_COMPONENT: {
+            "type": "object",
+            "description": "RFC 9457 problem details. `code` and `errors` are extension members.",
+            "properties": {
+                "type": {"type": "string", "description": "Problem type URI; `about:blank` (see `code`)."},
+                "title": {"type": "string", "description": "Short summary of the status."},
+                "status": {"type": "integer", "description": "The HTTP status code."},
+                "detail": {"type": "string", "description": "What went wrong, for a person."},
+                "instance": {"type": "string", "description": "The request path."},
+                "code": {"type": "string", "description": "Machine-readable problem code, e.g. `not_found`."},
+                "errors": {"type": "array", "items": {"$ref": f"#/components/schemas/{FIELD_ERROR_COMPONENT}"}},
+            },
+            "required": ["type", "title", "status", "detail", "code"],
+        },
+    }
+
+
+def _example(status_code: int, path: str) -> dict:
+    code, detail = _EXAMPLE_DETAILS[status_code]
+    value = {
+        "type": "about:blank",
+        "title": problem_title(status_code),
+        "status": status_code,
+        "detail": detail,
+        "instance": path.replace("{org_slug}", "hanbit"),
+        "code": code,
+    }
+    if status_code == 400:
+        value["errors"] = [
+            {"attr": "name", "pointer": "#/name", "detail": "This field is required.", "code": "required"}
+        ]
+    return value
+
+
+def _problem_response(status_code: int, path: str) -> dict:
+    response = {
+        "description": _DESCRIPTIONS[status_code],
+        "content": {
+            PROBLEM_CONTENT_TYPE: {
+                "schema": {"$ref": f"#/components/schemas/{PROBLEM_COMPONENT}"},
+                "examples": {_EXAMPLE_DETAILS[status_code][0]: {"value": _example(status_code, path)}},
+            }
+        },
+    }
+    if status_code == 429:
+        response["headers"] = {
+            "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds until the next request may pass."}
+        }
+    if status_code == 401:
+        response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "`Bearer`."}}
+    return response
+
+
+def add_problem_responses(result, generator, request, public):
+    """Postprocessing hook: every operation documents the errors the base classes can answer."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(_problem_schemas())
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            codes = [400, 401, 403, 404, 429]
+            if method in ("post", "put", "patch"):
+                codes += [409, 413, 415]
+            if method == "post":
+                codes.append(422)
+            if method == "delete":
+                codes.append(409)
+            responses = operation.setdefault("responses", {})
+            for status_code in sorted(set(codes)):
+                responses.setdefault(str(status_code), _problem_response(status_code, path))
+    return result
