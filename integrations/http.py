@@ -116,7 +116,6 @@ class _GuardedAdapter(HTTPAdapter):
 def guarded_session() -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # no HTTP(S)_PROXY from the environment: the proxy would connect for us
-    session.max_redirects = 0
     adapter = _GuardedAdapter(max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

@@ -332,6 +332,8 @@ def _record_attempt(*, organization: Organization, delivery_id: int, url: str, r
         if subscription.failing_since is None:
             subscription.failing_since = now
             subscription.save(update_fields=["failing_since", "updated_at"])
+    delivery.save()
+    if not result.ok:
         disable_after = getattr(settings, "WEBHOOKS_DISABLE_AFTER", DEFAULT_DISABLE_AFTER)
         if subscription.is_active and now - subscription.failing_since >= disable_after:
             webhook_subscription_disable(
@@ -339,7 +341,7 @@ def _record_attempt(*, organization: Organization, delivery_id: int, url: str, r
                 subscription=subscription,
                 reason=_("Every delivery failed for %(days)d days.") % {"days": disable_after.days},
             )
-    delivery.save()
+            delivery.refresh_from_db()
     return delivery
 
 
