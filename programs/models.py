@@ -258,6 +258,11 @@ class MentorAssignment(TenantModel):
     def __str__(self) -> str:
         return f"{self.mentor} → {self.enrollment or self.run}"
 
+    def clean(self) -> None:
+        super().clean()
+        if self.enrollment_id and self.run_id and self.enrollment.run_id != self.run_id:
+            raise ValidationError({"enrollment": _("This enrollment is not part of this run.")})
+
 
 class MilestoneTemplate(TenantModel):
     """A milestone of a program, placed N days before the final deadline."""
@@ -330,7 +335,12 @@ class MilestoneProgress(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.milestone_id}/{self.enrollment_id}: {self.get_status_display()}"
+        return f"{self.milestone} · {self.get_status_display()}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.milestone_id and self.enrollment_id and self.milestone.run_id != self.enrollment.run_id:
+            raise ValidationError({"milestone": _("This milestone belongs to another run.")})
 
 
 class CheckIn(ArchivableTenantModel):

@@ -212,3 +212,122 @@ def help_request_counts_by_status(*, organization, run) -> dict[str, int]:
         .annotate(n=Count("id"))
     )
     return {row["status"]: row["n"] for row in rows}
+
+
+# --- the run dashboard -------------------------------------------------------------------
+
+
+@dataclass
+class MilestoneCompletion:
+    milestone: Milestone
+    done: int
+    total: int
+    overdue: int
+    today: datetime.date
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def days_left(self) -> int:
+        return (self.milestone.due_on - self.today).days
+
+
+@dataclass
+class OverdueItem:
+    enrollment: Enrollment
+    milestone: Milestone
+    status: str
+    days_overdue: int
+
+    @property
+    def status_label(self) -> str:
+        return MilestoneProgress.Status(self.status).label
+
+
+@dataclass
+class SilentEnrollment:
+    enrollment: Enrollment
+    silent_days: int | None  # None: never heard from
+
+
+@dataclass
+class RunDashboard:
+    run: Run
+    today: datetime.date
+    enrollment_counts: dict[str, int]
+    milestones: list[MilestoneCompletion]
+    overdue: list[OverdueItem]
+    help_requests: list[HelpRequest]
+    silent: list[SilentEnrollment]
+
+    @property
+    def active_enrollments(self) -> int:
+        return sum(self.enrollment_counts.get(s, 0) for s in CURRENT_ENROLLMENT_STATUSES)
+
+    @property
+    def overall_percent(self) -> int:
+        done = sum(m.done for m in self.milestones)
+        total = sum(m.total for m in self.milestones)
+        return round(100 * done / total) if total else 0
+
+    @property
+    def days_to_deadline(self) -> int:
+        return (self.run.final_deadline - self.today).days
+
+
+def run_dashboard(*, organization, run) -> RunDashboard:
+    """Milestone completion, overdue items, unresolved help requests and silent participants.
+
+    A fixed number of queries, whatever the size of the cohort.
+    """
+    today = today_for(organization)
+    now = timezone.now()
+    all_enrollments = list(
+        Enrollment.objects.for_organization(organization)
+        .filter(run=run, archived_at__isnull=True)
+        .select_related("participant", "team")
+        .order_by("id")
+    )
+    counts: dict[str, int] = {}
+    for enrollment in all_enrollments:
+        counts[enrollment.status] = counts.get(enrollment.status, 0) + 1
+    current = [e for e in all_enrollments if e.status in CURRENT_ENROLLMENT_STATUSES]
+    milestones = list(milestones_for_run(organization=organization, run=run))
+    status_of = {
+        (p.enrollment_id, p.milestone_id): p.status
+        for p in MilestoneProgress.objects.for_organization(organization)
+        .filter(milestone__run=run)
+        .only("enrollment_id", "milestone_id", "status")
+    }
+    completion, overdue = [], []
+    for milestone in milestones:
+        done = late = 0
+        for enrollment in current:
+            status = status_of.get((enrollment.id, milestone.id), MilestoneProgress.Status.NOT_STARTED)
+            if status == MilestoneProgress.Status.DONE:
+                done += 1
+            elif milestone.due_on < today and milestone.completed_at is None:
+                late += 1
+                overdue.append(OverdueItem(enrollment, milestone, status, (today - milestone.due_on).days))
+        completion.append(MilestoneCompletion(milestone, done, len(current), late, today))
+    overdue.sort(key=lambda item: (-item.days_overdue, item.enrollment.id))
+    help_requests = list(
+        HelpRequest.objects.for_organization(organization)
+        .filter(enrollment__run=run, archived_at__isnull=True)
+        .exclude(status=HelpRequest.Status.RESOLVED)
+        .select_related("enrollment", "enrollment__participant", "enrollment__team")
+        .order_by("created_at", "id")
+    )
+    cadence = datetime.timedelta(days=run.checkin_cadence_days)
+    silent = []
+    for enrollment in current:
+        if enrollment.last_contact_at is None:
+            # Not heard from since the run started; give them one cadence first.
+            if today - run.starts_on > cadence:
+                silent.append(SilentEnrollment(enrollment, None))
+        elif now - enrollment.last_contact_at > cadence:
+            silent.append(SilentEnrollment(enrollment, (now - enrollment.last_contact_at).days))
+    silent.sort(key=lambda s: (s.silent_days is not None, -(s.silent_days or 0)))
+    return RunDashboard(run, today, counts, completion, overdue, help_requests, silent)

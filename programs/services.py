@@ -201,6 +201,46 @@ def enrollment_emit(*, enrollment: Enrollment, created: bool) -> None:
     )
 
 
+def mentor_assignment_validate(*, organization, run: Run, mentor, enrollment: Enrollment | None = None) -> None:
+    """Why this assignment may not be made, as a ``ValidationError`` (nothing is saved).
+
+    Forms call it to show a refusal as a field error; :func:`mentor_assign` calls it too.
+    ``enrollment`` may be unsaved (a new enrollment in an admin form): only the capacity
+    is checked then.
+    """
+    from mentors.models import Mentor
+
+    _require_same_organization(organization, run=run, mentor=mentor, enrollment=enrollment)
+    if enrollment is not None and enrollment.run_id is not None and enrollment.run_id != run.id:
+        raise ValidationError({"enrollment": _("This enrollment is not part of the run %(run)s.") % {"run": run}})
+    if mentor.status in (Mentor.Status.PAUSED, Mentor.Status.ALUMNI):
+        raise ValidationError(
+            {
+                "mentor": _("%(mentor)s is %(status)s and takes no mentees.")
+                % {"mentor": mentor, "status": mentor.get_status_display()}
+            }
+        )
+    if enrollment is None or run.status == Run.Status.FINISHED:
+        return  # a run-wide assignment or a past run takes none of the mentor's capacity
+    if enrollment.pk is not None and (
+        MentorAssignment.objects.for_organization(organization)
+        .filter(run=run, mentor=mentor, enrollment=enrollment)
+        .exists()
+    ):
+        return  # already assigned: nothing new
+    load = selectors.mentor_load(organization=organization, mentor=mentor)
+    if load >= mentor.capacity:
+        raise ValidationError(
+            {
+                "mentor": _(
+                    "%(mentor)s already mentors %(load)d enrollments at once in active runs; their capacity is "
+                    "%(capacity)d. Raise the capacity or assign someone else."
+                )
+                % {"mentor": mentor, "load": load, "capacity": mentor.capacity}
+            }
+        )
+
+
 @transaction.atomic
 def mentor_assign(*, organization, run: Run, mentor, enrollment: Enrollment | None = None) -> MentorAssignment:
     """Assign a mentor to a run, or to one enrollment in it.
@@ -213,15 +253,6 @@ def mentor_assign(*, organization, run: Run, mentor, enrollment: Enrollment | No
     from mentors.models import Mentor
 
     _require_same_organization(organization, run=run, mentor=mentor, enrollment=enrollment)
-    if enrollment is not None and enrollment.run_id != run.id:
-        raise ValidationError({"enrollment": _("This enrollment is not part of the run %(run)s.") % {"run": run}})
-    if mentor.status in (Mentor.Status.PAUSED, Mentor.Status.ALUMNI):
-        raise ValidationError(
-            {
-                "mentor": _("%(mentor)s is %(status)s and takes no mentees.")
-                % {"mentor": mentor, "status": mentor.get_status_display()}
-            }
-        )
     existing = (
         MentorAssignment.objects.for_organization(organization)
         .filter(run=run, mentor=mentor, enrollment=enrollment)
@@ -229,20 +260,9 @@ def mentor_assign(*, organization, run: Run, mentor, enrollment: Enrollment | No
     )
     if existing is not None:
         return existing
-    if enrollment is not None and run.status != Run.Status.FINISHED:
-        # Lock the mentor so that two simultaneous assignments cannot both pass the check.
-        Mentor.objects.for_organization(organization).select_for_update().filter(pk=mentor.pk).first()
-        load = selectors.mentor_load(organization=organization, mentor=mentor)
-        if load >= mentor.capacity:
-            raise ValidationError(
-                {
-                    "mentor": _(
-                        "%(mentor)s already mentors %(load)d enrollments at once in active runs; their capacity is "
-                        "%(capacity)d. Raise the capacity or assign someone else."
-                    )
-                    % {"mentor": mentor, "load": load, "capacity": mentor.capacity}
-                }
-            )
+    # Lock the mentor so that two simultaneous assignments cannot both pass the capacity check.
+    Mentor.objects.for_organization(organization).select_for_update().filter(pk=mentor.pk).first()
+    mentor_assignment_validate(organization=organization, run=run, mentor=mentor, enrollment=enrollment)
     assignment = MentorAssignment(organization=organization, run=run, mentor=mentor, enrollment=enrollment)
     return _save(assignment)
 

@@ -1,0 +1,418 @@
+"""Import participants and enrollments from CSV or XLSX; export enrollments with progress.
+
+An import is previewed first (a report per row), and is all or nothing: one bad row
+and nothing is saved. Participants are recognised by email within the organization,
+so importing the same file again updates rows instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from programs import selectors, services
+from programs.models import Enrollment, MilestoneProgress, Participant, Team
+
+MAX_ROWS = 5000
+
+#: column -> accepted header spellings (lower-cased), English and Korean.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "이름", "성명"),
+    "email": ("email", "e-mail", "이메일", "메일"),
+    "phone": ("phone", "전화", "전화번호", "연락처", "휴대폰"),
+    "company": ("company", "회사", "회사명", "기업"),
+    "stage": ("stage", "단계", "사업 단계"),
+    "tags": ("tags", "태그"),
+    "language": ("language", "언어"),
+    "team": ("team", "팀"),
+    "status": ("status", "상태"),
+    "success_definition": ("success_definition", "definition of success", "성공의 정의", "성공 정의"),
+    "commitments": ("commitments", "약속", "다짐"),
+}
+REQUIRED_COLUMNS = ("name", "email")
+PARTICIPANT_FIELDS = ("name", "phone", "company", "stage", "tags", "language")
+ENROLLMENT_FIELDS = ("status", "success_definition", "commitments")
+
+ACTION_CREATE = "create"
+ACTION_UPDATE = "update"
+ACTION_UNCHANGED = "unchanged"
+ACTION_LABELS = {
+    ACTION_CREATE: gettext_lazy("new"),
+    ACTION_UPDATE: gettext_lazy("update"),
+    ACTION_UNCHANGED: gettext_lazy("unchanged"),
+}
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (format, encoding, columns)."""
+
+
+@dataclass
+class RowReport:
+    line: int  # as the PM sees it in a spreadsheet: the header is line 1
+    values: dict[str, str]
+    errors: list[str] = field(default_factory=list)
+    action: str = ""
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS.get(self.action, "")
+
+
+@dataclass
+class ImportReport:
+    filename: str
+    file_errors: list[str] = field(default_factory=list)
+    rows: list[RowReport] = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.file_errors) or any(row.errors for row in self.rows)
+
+    @property
+    def error_rows(self) -> list[RowReport]:
+        return [row for row in self.rows if row.errors]
+
+    def count(self, action: str) -> int:
+        return sum(1 for row in self.rows if row.action == action and not row.errors)
+
+
+# --- reading files -----------------------------------------------------------------------
+
+
+def _decode_csv(content: bytes) -> str:
+    # Excel on Korean Windows saves "CSV" as CP949; everything else is UTF-8 (maybe with a BOM).
+    for encoding in ("utf-8-sig", "cp949"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError(_("The file's text encoding cannot be read. Save it as CSV UTF-8 or as an Excel workbook."))
+
+
+def _read_csv(content: bytes) -> list[list[str]]:
+    text = _decode_csv(content)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        return [row for row in csv.reader(io.StringIO(text), dialect)]
+    except csv.Error as error:
+        raise ImportFileError(_("The CSV file is malformed: %(error)s") % {"error": error})
+
+
+def _read_xlsx(content: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise ImportFileError(_("The file is not a readable Excel workbook (.xlsx)."))
+    sheet = workbook.worksheets[0]
+    rows = []
+    for values in sheet.iter_rows(values_only=True):
+        rows.append(["" if value is None else str(value).strip() for value in values])
+    workbook.close()
+    return rows
+
+
+def read_table(filename: str, content: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Column names and rows (with their spreadsheet line numbers) of a CSV or XLSX file."""
+    lower = filename.lower()
+    if lower.endswith(".xlsx"):
+        raw = _read_xlsx(content)
+    elif lower.endswith((".csv", ".txt")):
+        raw = _read_csv(content)
+    else:
+        raise ImportFileError(_("Upload a .csv or .xlsx file."))
+    while raw and not any(cell.strip() for cell in raw[0]):
+        raw.pop(0)
+    if not raw:
+        raise ImportFileError(_("The file is empty."))
+    aliases = {alias: column for column, spellings in COLUMNS.items() for alias in spellings}
+    header = [aliases.get(cell.strip().lower(), "") for cell in raw[0]]
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    if missing:
+        raise ImportFileError(
+            _("Missing columns: %(columns)s. The first row must name the columns, e.g. name, email.")
+            % {"columns": ", ".join(missing)}
+        )
+    rows = []
+    for offset, cells in enumerate(raw[1:], start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        values = {column: cells[i].strip() if i < len(cells) else "" for i, column in enumerate(header) if column}
+        rows.append((offset, values))
+    if len(rows) > MAX_ROWS:
+        raise ImportFileError(_("Too many rows: at most %(max)d per file.") % {"max": MAX_ROWS})
+    return [c for c in header if c], rows
+
+
+# --- checking rows -----------------------------------------------------------------------
+
+
+def _status(value: str) -> str | None:
+    if not value:
+        return Enrollment.Status.ACTIVE
+    for choice in Enrollment.Status:
+        if value.lower() in (choice.value, str(choice.label).lower()):
+            return choice.value
+    korean = {
+        "지원": "applied",
+        "신청": "applied",
+        "진행": "active",
+        "활동": "active",
+        "수료": "completed",
+        "중도 포기": "dropped",
+        "포기": "dropped",
+        "중단": "dropped",
+    }
+    return korean.get(value)
+
+
+def _language(value: str, default: str) -> str | None:
+    if not value:
+        return default
+    return {"ko": "ko", "kr": "ko", "korean": "ko", "한국어": "ko", "en": "en", "english": "en", "영어": "en"}.get(
+        value.lower()
+    )
+
+
+def _tags(value: str) -> list[str]:
+    return [tag.strip() for tag in value.replace(";", ",").split(",") if tag.strip()]
+
+
+@dataclass
+class _Planned:
+    report: RowReport
+    participant: Participant
+    participant_changes: dict
+    enrollment: Enrollment | None
+    enrollment_changes: dict
+    team_name: str
+
+
+def _plan(*, organization, run, filename: str, content: bytes) -> tuple[ImportReport, list[_Planned]]:
+    report = ImportReport(filename=filename)
+    try:
+        _columns, rows = read_table(filename, content)
+    except ImportFileError as error:
+        report.file_errors.append(str(error))
+        return report, []
+    emails = [values.get("email", "").strip().lower() for _line, values in rows]
+    existing = {
+        p.email: p
+        for p in Participant.objects.for_organization(organization).filter(email__in=[e for e in emails if e])
+    }
+    enrollments = {
+        e.participant_id: e
+        for e in Enrollment.objects.for_organization(organization).filter(
+            run=run, participant__in=list(existing.values())
+        )
+    }
+    seen: dict[str, int] = {}
+    planned = []
+    for line, values in rows:
+        row = RowReport(line=line, values=values)
+        report.rows.append(row)
+        email = values.get("email", "").strip().lower()
+        name = values.get("name", "").strip()
+        if not name:
+            row.errors.append(_("Name is missing."))
+        if not email:
+            row.errors.append(_("Email is missing."))
+        else:
+            try:
+                validate_email(email)
+            except ValidationError:
+                row.errors.append(_("“%(email)s” is not a valid email address.") % {"email": values.get("email")})
+            if email in seen:
+                row.errors.append(_("The same email is already on line %(line)d.") % {"line": seen[email]})
+            seen.setdefault(email, line)
+        status = _status(values.get("status", ""))
+        if status is None:
+            row.errors.append(
+                _("Unknown status “%(value)s”: use applied, active, completed or dropped.")
+                % {"value": values["status"]}
+            )
+        language = _language(values.get("language", ""), organization.language)
+        if language is None:
+            row.errors.append(_("Unknown language “%(value)s”: use ko or en.") % {"value": values["language"]})
+        if row.errors:
+            continue
+
+        participant = existing.get(email) or Participant(organization=organization, email=email)
+        wanted = {
+            "name": name,
+            "phone": values.get("phone", ""),
+            "company": values.get("company", ""),
+            "stage": values.get("stage", ""),
+            "tags": _tags(values.get("tags", "")),
+            "language": language,
+        }
+        # Empty cells leave what is already known; they never erase it.
+        participant_changes = {
+            key: value
+            for key, value in wanted.items()
+            if (value or key == "name") and (participant.pk is None or getattr(participant, key) != value)
+        }
+        if not values.get("language") and participant.pk:
+            participant_changes.pop("language", None)
+        for key, value in participant_changes.items():
+            setattr(participant, key, value)
+        enrollment = enrollments.get(participant.pk) if participant.pk else None
+        wanted_enrollment = {
+            "status": status,
+            "success_definition": values.get("success_definition", ""),
+            "commitments": values.get("commitments", ""),
+        }
+        if enrollment is None:
+            enrollment_changes = wanted_enrollment
+        else:
+            enrollment_changes = {
+                key: value
+                for key, value in wanted_enrollment.items()
+                if (value and key in values) and getattr(enrollment, key) != value
+            }
+        try:
+            participant.full_clean(validate_unique=False)
+        except ValidationError as error:
+            row.errors.extend(f"{key}: {' '.join(messages)}" for key, messages in error.message_dict.items())
+            continue
+        row.action = (
+            ACTION_CREATE
+            if enrollment is None
+            else (ACTION_UPDATE if participant_changes or enrollment_changes else ACTION_UNCHANGED)
+        )
+        planned.append(
+            _Planned(row, participant, participant_changes, enrollment, enrollment_changes, values.get("team", ""))
+        )
+    return report, planned
+
+
+def import_preview(*, organization, run, filename: str, content: bytes) -> ImportReport:
+    """What importing the file would do, row by row. Saves nothing."""
+    report, _planned = _plan(organization=organization, run=run, filename=filename, content=content)
+    return report
+
+
+@transaction.atomic
+def import_apply(*, organization, run, filename: str, content: bytes) -> ImportReport:
+    """Import the file if every row is valid; otherwise save nothing and return the report."""
+    services._require_same_organization(organization, run=run)
+    report, planned = _plan(organization=organization, run=run, filename=filename, content=content)
+    if report.has_errors:
+        return report
+    for item in planned:
+        participant = item.participant
+        if participant.pk is None or item.participant_changes:
+            participant.full_clean()
+            participant.save()
+        if item.enrollment is None:
+            services.enrollment_create(
+                organization=organization, run=run, participant=participant, **item.enrollment_changes
+            )
+        elif item.enrollment_changes:
+            services.enrollment_update(organization=organization, enrollment=item.enrollment, **item.enrollment_changes)
+        if item.team_name:
+            team = Team.objects.for_organization(organization).filter(name=item.team_name).first()
+            team = team or services.team_create(organization=organization, name=item.team_name)
+            services.team_member_add(organization=organization, team=team, participant=participant)
+    report.applied = True
+    return report
+
+
+# --- export ------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "name",
+    "email",
+    "phone",
+    "company",
+    "stage",
+    "tags",
+    "language",
+    "team",
+    "status",
+    "success_definition",
+    "commitments",
+    "last_contact",
+)
+
+
+def export_rows(*, organization, run) -> tuple[list[str], list[list[str]]]:
+    """One row per enrollment, then one column per milestone with its progress status.
+
+    The leading columns use the import's names, so an export can be edited and imported back.
+    """
+    milestones = list(selectors.milestones_for_run(organization=organization, run=run))
+    enrollments = list(selectors.enrollments_for_run(organization=organization, run=run))
+    status_of = {
+        (p.enrollment_id, p.milestone_id): p
+        for p in MilestoneProgress.objects.for_organization(organization).filter(milestone__run=run)
+    }
+    header = [*EXPORT_COLUMNS, *(f"D-{m.days_before_deadline} {m.name}" for m in milestones)]
+    rows = []
+    for enrollment in enrollments:
+        person = enrollment.participant
+        row = [
+            person.name if person else enrollment.team.name,
+            person.email if person else "",
+            person.phone if person else "",
+            person.company if person else "",
+            person.stage if person else "",
+            ", ".join(person.tags) if person else "",
+            person.language if person else "",
+            enrollment.team.name if enrollment.team else "",
+            enrollment.status,
+            enrollment.success_definition,
+            enrollment.commitments,
+            enrollment.last_contact_at.isoformat(timespec="minutes") if enrollment.last_contact_at else "",
+        ]
+        for milestone in milestones:
+            progress = status_of.get((enrollment.id, milestone.id))
+            row.append(progress.status if progress else MilestoneProgress.Status.NOT_STARTED)
+        rows.append(row)
+    return header, rows
+
+
+def export_csv(*, organization, run) -> bytes:
+    """UTF-8 with a BOM, so that Excel (also Korean Excel) opens Hangul correctly."""
+    header, rows = export_rows(organization=organization, run=run)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows([[_safe_cell(value) for value in row] for row in rows])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def export_xlsx(*, organization, run) -> bytes:
+    from openpyxl import Workbook
+
+    header, rows = export_rows(organization=organization, run=run)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "enrollments"
+    sheet.append(header)
+    for row in rows:
+        sheet.append([_safe_cell(value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _safe_cell(value: str) -> str:
+    # A cell starting with = + - @ would run as a formula in Excel (CSV injection).
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value

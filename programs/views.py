@@ -1,0 +1,225 @@
+"""Pages for participants (signed links, no login) and the run calendar feed (secret URL)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from core.models import Organization
+from programs import links, selectors, services
+from programs.forms import CheckInForm, HelpRequestForm, ProgressForm
+from programs.models import Enrollment, Milestone
+
+SECTIONS = {
+    links.PURPOSE_HOME: "programs/participant/home.html",
+    links.PURPOSE_CHECK_IN: "programs/participant/check_in.html",
+    links.PURPOSE_PROGRESS: "programs/participant/progress.html",
+    links.PURPOSE_HELP: "programs/participant/help.html",
+}
+SUPPORTED_LANGUAGES = ("ko", "en")
+
+
+def _language(request, enrollment: Enrollment | None) -> str:
+    wanted = request.GET.get("lang", "")
+    if wanted in SUPPORTED_LANGUAGES:
+        return wanted
+    if enrollment is not None and enrollment.language in SUPPORTED_LANGUAGES:
+        return enrollment.language
+    return translation.get_language_from_request(request) or "ko"
+
+
+def _link_problem(request, reason: str, status: int) -> HttpResponse:
+    """A clear page instead of an error page: the link is expired, altered or no longer active."""
+    language = _language(request, None)
+    with translation.override(language):
+        response = render(
+            request, "programs/participant/link_problem.html", {"reason": reason, "lang": language}, status=status
+        )
+    response["Content-Language"] = language
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def participant_page(request, token: str, section: str | None = None):
+    """Every participant page: the token says which enrollment and which actions."""
+    try:
+        claims = links.participant_token_read(token)
+    except links.LinkExpired:
+        return _link_problem(request, "expired", 410)
+    except links.LinkInvalid:
+        return _link_problem(request, "invalid", 400)
+    section = section or claims.purpose
+    if section not in SECTIONS or not claims.allows(section):
+        return _link_problem(request, "wrong_page", 403)
+    organization = Organization.objects.filter(pk=claims.organization_id).first()
+    enrollment = (
+        Enrollment.objects.for_organization(organization)
+        .select_related("run", "run__program", "participant", "team")
+        .filter(pk=claims.enrollment_id, archived_at__isnull=True)
+        .first()
+        if organization
+        else None
+    )
+    if enrollment is None or enrollment.status == Enrollment.Status.DROPPED:
+        return _link_problem(request, "inactive", 410)
+
+    language = _language(request, enrollment)
+    with translation.override(language):
+        context = {
+            "organization": organization,
+            "enrollment": enrollment,
+            "run": enrollment.run,
+            "token": token,
+            "lang": language,
+            "section": section,
+            "can_do_everything": claims.purpose == links.PURPOSE_HOME,
+            "saved": request.GET.get("saved") == "1",
+        }
+        handler = {
+            links.PURPOSE_HOME: _home,
+            links.PURPOSE_CHECK_IN: _check_in,
+            links.PURPOSE_PROGRESS: _progress,
+            links.PURPOSE_HELP: _help,
+        }[section]
+        response = handler(request, organization, enrollment, context)
+        if isinstance(response, dict):
+            response = render(request, SECTIONS[section], response)
+    response["Content-Language"] = language
+    response["Cache-Control"] = "no-store"  # the page is personal and the URL is a secret
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _saved_redirect(request) -> HttpResponseRedirect:
+    return HttpResponseRedirect(f"{request.path}?saved=1&lang={translation.get_language()}")
+
+
+def _home(request, organization, enrollment, context):
+    context["rows"] = selectors.milestone_progress_for_enrollment(organization=organization, enrollment=enrollment)
+    context["check_ins"] = selectors.latest_check_ins(organization=organization, enrollment=enrollment, limit=3)
+    context["deadline_in_days"] = (enrollment.run.final_deadline - selectors.today_for(organization)).days
+    return context
+
+
+def _apply_service_errors(form, error: ValidationError) -> None:
+    for field, messages in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages)
+
+
+def _check_in(request, organization, enrollment, context):
+    form = CheckInForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.check_in_create(organization=organization, enrollment=enrollment, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_service_errors(form, error)
+        else:
+            return _saved_redirect(request)
+    context["form"] = form
+    return context
+
+
+def _help(request, organization, enrollment, context):
+    form = HelpRequestForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.help_request_create(organization=organization, enrollment=enrollment, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_service_errors(form, error)
+        else:
+            return _saved_redirect(request)
+    context["form"] = form
+    context["mentors"] = selectors.mentors_for_enrollment(organization=organization, enrollment=enrollment)
+    return context
+
+
+def _progress(request, organization, enrollment, context):
+    rows = selectors.milestone_progress_for_enrollment(organization=organization, enrollment=enrollment)
+    posted = None
+    if request.method == "POST":
+        posted = ProgressForm(request.POST)
+        if posted.is_valid():
+            milestone = (
+                Milestone.objects.for_organization(organization)
+                .filter(pk=posted.cleaned_data["milestone"], run_id=enrollment.run_id)
+                .first()
+            )
+            if milestone is None:
+                posted.add_error(None, _("This milestone is not part of your program."))
+            else:
+                try:
+                    services.milestone_progress_update(
+                        organization=organization,
+                        enrollment=enrollment,
+                        milestone=milestone,
+                        status=posted.cleaned_data["status"],
+                        evidence_url=posted.cleaned_data["evidence_url"],
+                        note=posted.cleaned_data["note"],
+                    )
+                except ValidationError as error:
+                    _apply_service_errors(posted, error)
+                else:
+                    return _saved_redirect(request)
+    forms_by_row = []
+    for row in rows:
+        if posted is not None and str(row.milestone.pk) == request.POST.get("milestone"):
+            form = posted
+        else:
+            form = ProgressForm(
+                initial={
+                    "milestone": row.milestone.pk,
+                    "status": row.status,
+                    "evidence_url": row.progress.evidence_url if row.progress else "",
+                    "note": row.progress.note if row.progress else "",
+                },
+                prefix=None,
+            )
+        forms_by_row.append((row, form))
+    context["forms_by_row"] = forms_by_row
+    if posted is not None and not any(form is posted for _row, form in forms_by_row):
+        # A milestone outside the participant's run has no form of its own to carry the error.
+        context["unplaced_errors"] = posted.non_field_errors()
+    return context
+
+
+def run_calendar(request, org_slug: str, token: str):
+    """An iCalendar feed of a run's milestones; the URL is the secret (no login)."""
+    from icalendar import Calendar, Event
+
+    organization = Organization.objects.filter(slug=org_slug).first()
+    run = selectors.run_by_calendar_token(organization=organization, token=token) if organization else None
+    if run is None:
+        raise Http404
+    with translation.override(organization.language):
+        calendar = Calendar()
+        calendar.add("prodid", "-//Cohort platform//programs//")
+        calendar.add("version", "2.0")
+        calendar.add("x-wr-calname", f"{run.program.name} · {run.name}")
+        calendar.add("x-wr-timezone", organization.time_zone)
+        stamp = datetime.datetime.now(datetime.UTC)
+        for milestone in selectors.milestones_for_run(organization=organization, run=run):
+            event = Event()
+            event.add("uid", f"milestone-{milestone.pk}@{organization.slug}")
+            event.add("summary", f"D-{milestone.days_before_deadline} {milestone.name}")
+            event.add("dtstart", milestone.due_on)
+            event.add("dtend", milestone.due_on + datetime.timedelta(days=1))
+            event.add("dtstamp", stamp)
+            if milestone.deliverable:
+                event.add("description", milestone.deliverable)
+            calendar.add_component(event)
+        deadline = Event()
+        deadline.add("uid", f"run-{run.pk}-deadline@{organization.slug}")
+        deadline.add("summary", _("Final deadline: %(run)s") % {"run": run.name})
+        deadline.add("dtstart", run.final_deadline)
+        deadline.add("dtend", run.final_deadline + datetime.timedelta(days=1))
+        deadline.add("dtstamp", stamp)
+        calendar.add_component(deadline)
+    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="run-{run.pk}.ics"'
+    return response
