@@ -1,1 +1,291 @@
-"""Reminders: what is sent, when, and exactly once."""
+"""Reminders: what is sent, when, and exactly once.
+
+* :class:`NotificationSettings`: one per organization: when reminders go out (local send
+  hour, quiet hours, working days, public holidays), which kinds are on, lead times, the
+  help-request response target and the chat webhook.
+* :class:`Notification`: the outbox. One row per message to one recipient, written
+  *before* anything is sent. Its unique key (organization, kind, subject, slot, channel,
+  recipient) makes planning idempotent: planning the same slot twice creates nothing.
+* :class:`DeliveryAttempt`: the log of every completed attempt to send a row.
+* :class:`Unsubscribe`: a person who said "not this kind of message, thank you".
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TenantModel
+from notifications.schedule import hour_is_quiet
+
+
+class Kind(models.TextChoices):
+    """What a reminder is about. The value is stored, the label shown to people."""
+
+    MILESTONE_UPCOMING = "milestone_upcoming", _("Milestone coming up")
+    MILESTONE_DUE_TODAY = "milestone_due_today", _("Milestone due today")
+    MILESTONE_OVERDUE = "milestone_overdue", _("Milestone overdue")
+    ASSESSMENT_OPENED = "assessment_opened", _("Assessment window opened")
+    ASSESSMENT_CLOSING = "assessment_closing", _("Assessment window closing soon")
+    HELP_REQUEST_UNANSWERED = "help_request_unanswered", _("Help request unanswered (to mentors)")
+    HELP_REQUEST_ESCALATED = "help_request_escalated", _("Help request still unanswered (to program managers)")
+    PARTICIPANT_SILENT = "participant_silent", _("Check-in request to a quiet participant")
+    GOAL_CHECKIN_DUE = "goal_checkin_due", _("Development goal check-in due")
+    DIGEST_PM = "digest_pm", _("Weekly digest for program managers")
+    DIGEST_MENTOR = "digest_mentor", _("Weekly digest for mentors")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    WEBHOOK = "webhook", _("Chat webhook")
+
+
+ISO_WEEKDAYS = [
+    (1, _("Monday")),
+    (2, _("Tuesday")),
+    (3, _("Wednesday")),
+    (4, _("Thursday")),
+    (5, _("Friday")),
+    (6, _("Saturday")),
+    (7, _("Sunday")),
+]
+
+HOUR_VALIDATORS = [MinValueValidator(0), MaxValueValidator(23)]
+
+# Kinds whose messages speak to the program team; a chat channel is where they live.
+DEFAULT_WEBHOOK_KINDS = [Kind.HELP_REQUEST_ESCALATED.value, Kind.MILESTONE_OVERDUE.value, Kind.DIGEST_PM.value]
+
+
+def default_working_days() -> list[int]:
+    return [1, 2, 3, 4, 5]
+
+
+def default_enabled_kinds() -> list[str]:
+    return [kind.value for kind in Kind]
+
+
+def default_webhook_kinds() -> list[str]:
+    return list(DEFAULT_WEBHOOK_KINDS)
+
+
+class NotificationSettings(TenantModel):
+    """When and what an organization's reminders send. One row per organization.
+
+    Times are local to the organization's time zone; the code converts them with
+    ``zoneinfo`` (beat runs in UTC), so 09:00 stays 09:00 across daylight saving.
+    Organizations without a row use the defaults (see
+    :func:`notifications.selectors.notification_settings_for`).
+    """
+
+    send_hour = models.PositiveSmallIntegerField(
+        _("send hour"), default=9, validators=HOUR_VALIDATORS, help_text=_("Local hour (0-23) of the daily reminders.")
+    )
+    quiet_hours_start = models.PositiveSmallIntegerField(
+        _("quiet hours start"),
+        default=21,
+        validators=HOUR_VALIDATORS,
+        help_text=_("Local hour from which nothing is sent. The same start and end means no quiet hours."),
+    )
+    quiet_hours_end = models.PositiveSmallIntegerField(
+        _("quiet hours end"), default=8, validators=HOUR_VALIDATORS, help_text=_("Local hour when sending resumes.")
+    )
+    working_days = models.JSONField(
+        _("working days"), default=default_working_days, help_text=_("Days of the week on which reminders are sent.")
+    )
+    skip_public_holidays = models.BooleanField(
+        _("skip public holidays"),
+        default=True,
+        help_text=_("Send nothing on the public holidays of the organization's country."),
+    )
+    enabled_kinds = models.JSONField(_("kinds switched on"), default=default_enabled_kinds, blank=True)
+    milestone_lead_days = models.PositiveSmallIntegerField(
+        _("milestone reminder lead (days)"),
+        default=3,
+        validators=[MaxValueValidator(60)],
+        help_text=_("Remind participants this many days before a milestone is due (0: no advance reminder)."),
+    )
+    assessment_closing_lead_days = models.PositiveSmallIntegerField(
+        _("assessment closing reminder lead (days)"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=_("Remind those who have not assessed yet this many days before a window closes."),
+    )
+    help_request_response_hours = models.PositiveSmallIntegerField(
+        _("help request response target (hours)"),
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(720)],
+        help_text=_("A help request with no answer after this long is sent to its mentors again."),
+    )
+    help_request_escalation_hours = models.PositiveSmallIntegerField(
+        _("escalate to program managers after (hours)"),
+        default=48,
+        validators=[MinValueValidator(1), MaxValueValidator(720)],
+        help_text=_("A help request with no answer after this long goes to the program managers."),
+    )
+    digest_weekday = models.PositiveSmallIntegerField(
+        _("weekly digest day"),
+        choices=ISO_WEEKDAYS,
+        default=1,
+        help_text=_("The digest goes out on this day's send hour."),
+    )
+    webhook_url = models.URLField(
+        _("chat webhook URL"),
+        blank=True,
+        max_length=500,
+        help_text=_("An incoming-webhook URL of your team chat. Messages are posted as JSON."),
+    )
+    webhook_kinds = models.JSONField(_("kinds posted to the webhook"), default=default_webhook_kinds, blank=True)
+
+    class Meta:
+        verbose_name = _("reminder settings")
+        verbose_name_plural = _("reminder settings")
+        constraints = [
+            models.UniqueConstraint(fields=["organization"], name="notificationsettings_one_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Reminder settings"))
+
+    def kind_enabled(self, kind: str) -> bool:
+        return kind in (self.enabled_kinds or [])
+
+    def clean(self) -> None:
+        from notifications.channels import webhook_url_problem
+
+        errors: dict[str, str] = {}
+        days = self.working_days
+        if not isinstance(days, list) or not days or not all(isinstance(d, int) and 1 <= d <= 7 for d in days):
+            errors["working_days"] = _("Choose at least one working day.")
+        else:
+            self.working_days = sorted(set(days))
+        valid_kinds = set(Kind.values)
+        for name in ("enabled_kinds", "webhook_kinds"):
+            value = getattr(self, name)
+            if not isinstance(value, list) or not set(value) <= valid_kinds:
+                errors[name] = _("Unknown kind of reminder.")
+            else:
+                setattr(self, name, [kind for kind in Kind.values if kind in value])
+        if None not in (self.send_hour, self.quiet_hours_start, self.quiet_hours_end) and hour_is_quiet(
+            self.send_hour, self.quiet_hours_start, self.quiet_hours_end
+        ):
+            errors["send_hour"] = _("The send hour falls in the quiet hours; nothing would ever be sent.")
+        if (
+            self.help_request_escalation_hours is not None
+            and self.help_request_response_hours is not None
+            and self.help_request_escalation_hours <= self.help_request_response_hours
+        ):
+            errors["help_request_escalation_hours"] = _(
+                "Escalate to program managers only after the mentors' response target has passed."
+            )
+        if self.webhook_url:
+            problem = webhook_url_problem(self.webhook_url)
+            if problem:
+                errors["webhook_url"] = problem
+        if errors:
+            raise ValidationError(errors)
+
+
+class Notification(TenantModel):
+    """One message to one recipient: the outbox row.
+
+    Written before anything is sent, with a unique key, so that planning twice, two
+    beats or a retried task never make a second row. The relay claims pending rows
+    with ``SELECT ... FOR UPDATE SKIP LOCKED`` and marks each one sent exactly once
+    (see :func:`notifications.services.notification_relay`).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Not sent")
+
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.EMAIL)
+    subject_key = models.CharField(
+        _("about"), max_length=80, help_text=_("What the message is about, e.g. milestone:12:enrollment:5.")
+    )
+    slot = models.CharField(
+        _("time slot"), max_length=40, help_text=_("The occasion, e.g. due:2026-03-05 or week:2026-W10.")
+    )
+    recipient = models.CharField(_("recipient"), max_length=254, help_text=_("Email address, or 'webhook'."))
+    recipient_name = models.CharField(_("recipient name"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="ko")
+    run = models.ForeignKey(
+        "programs.Run", verbose_name=_("run"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(_("why"), blank=True)
+    subject_line = models.CharField(_("subject"), max_length=300)
+    body_text = models.TextField(_("text"))
+    body_html = models.TextField(_("HTML"), blank=True)
+    payload = models.JSONField(_("webhook payload"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    scheduled_for = models.DateTimeField(_("scheduled for"))
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("outbox")
+        ordering = ["-scheduled_for", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "subject_key", "slot", "channel", "recipient"],
+                name="notification_once_per_slot",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "next_attempt_at"], name="notification_org_due"),
+            models.Index(fields=["status", "next_attempt_at"], name="notification_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.recipient}"
+
+
+class DeliveryAttempt(TenantModel):
+    """One completed attempt to send a notification (success or failure)."""
+
+    notification = models.ForeignKey(
+        Notification, verbose_name=_("notification"), on_delete=models.CASCADE, related_name="delivery_attempts"
+    )
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+    succeeded = models.BooleanField(_("succeeded"))
+    error = models.TextField(_("error"), blank=True)
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+        ordering = ["notification_id", "started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M:%S} {'ok' if self.succeeded else 'failed'}"
+
+
+class Unsubscribe(TenantModel):
+    """A person (by email address) who does not want one kind of message from the organization."""
+
+    email = models.EmailField(_("email"))
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+
+    class Meta:
+        verbose_name = _("unsubscribe")
+        verbose_name_plural = _("unsubscribes")
+        ordering = ["email", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "email", "kind"], name="unsubscribe_once_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} · {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)

@@ -1,0 +1,105 @@
+"""Absolute links put into reminders: the page where the recipient can act.
+
+Other apps own the pages; these helpers only find their addresses. They tolerate a
+page that is not there (yet): a reminder without a button is better than none.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.urls import NoReverseMatch, reverse
+
+from notifications.selectors import public_base_url
+
+logger = logging.getLogger(__name__)
+
+
+def absolute(path: str) -> str:
+    if not path or path.startswith(("http://", "https://")):
+        return path
+    return public_base_url() + path
+
+
+def _reverse(name: str, *args, **kwargs) -> str:
+    try:
+        return absolute(reverse(name, args=args or None, kwargs=kwargs or None))
+    except NoReverseMatch:
+        logger.debug("no page %s for a reminder link", name)
+        return ""
+
+
+def participant_link(enrollment, purpose: str) -> str:
+    """A signed link that lets the participant act without an account (check-in, progress, help)."""
+    try:
+        from programs.links import participant_link as make
+    except ImportError:
+        return ""
+    return make(enrollment, purpose, base_url=public_base_url())
+
+
+def self_assessment_link(*, window, enrollment) -> str:
+    try:
+        from assessments.links import self_assessment_link as make
+    except ImportError:
+        return ""
+    return absolute(make(window=window, enrollment=enrollment))
+
+
+def mentor_assessment_link(*, window, enrollment) -> str:
+    return _reverse("assessments:mentor_assess", window_id=window.pk, enrollment_id=enrollment.pk)
+
+
+def mentor_assessments_link() -> str:
+    return _reverse("assessments:mentor_assessments")
+
+
+def goal_check_in_link(goal) -> str:
+    return _reverse("mentors:goal_check_in", goal.pk)
+
+
+def help_request_reply_link(help_request) -> str:
+    return _reverse("mentors:help_request_reply", help_request.pk)
+
+
+def mentee_list_link() -> str:
+    return _reverse("mentors:mentee_list")
+
+
+def admin_link(name: str, *args) -> str:
+    return _reverse(f"admin:{name}", *args)
+
+
+def unsubscribe_link(token: str) -> str:
+    return _reverse("notifications:unsubscribe", token=token)
+
+
+# --- One-click unsubscribe --------------------------------------------------------------
+
+UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+
+
+def unsubscribe_token(*, organization_id: int, email: str, kind: str, language: str = "") -> str:
+    """A signed token naming one person and one kind. It does not expire: old emails keep working."""
+    from django.core import signing
+
+    payload = {"o": organization_id, "e": email.strip().lower(), "k": kind}
+    if language:
+        payload["l"] = language
+    return signing.dumps(payload, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def unsubscribe_token_read(token: str) -> dict | None:
+    """The claims of a genuine token (organization_id, email, kind, language), else None."""
+    from django.core import signing
+
+    try:
+        payload = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        return {
+            "organization_id": int(payload["o"]),
+            "email": str(payload["e"]),
+            "kind": str(payload["k"]),
+            "language": str(payload.get("l", "")),
+        }
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None

@@ -1,0 +1,308 @@
+"""Reads of the notifications app. Every function takes the organization explicitly.
+
+:func:`planning_data` loads, in a fixed number of queries, everything the planner
+needs about one organization; the planner then evaluates its rules in memory for any
+moment (now, or each day of the 14-day preview).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.conf import settings as django_settings
+from django.db.models import Max, QuerySet
+
+from core.models import Membership, Organization
+from notifications.models import Notification, NotificationSettings, Unsubscribe
+
+logger = logging.getLogger(__name__)
+
+# How far ahead of today milestones are loaded: the preview horizon plus the longest lead time.
+MILESTONE_LOOKAHEAD_DAYS = 14 + 60 + 21
+
+
+def notification_settings_for(*, organization: Organization) -> NotificationSettings:
+    """The organization's settings, or unsaved defaults (reading never writes)."""
+    found = NotificationSettings.objects.for_organization(organization).first()
+    return found or NotificationSettings(organization=organization)
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone a message can be addressed to."""
+
+    email: str
+    name: str
+    language: str
+
+    @classmethod
+    def of_user(cls, user) -> Person:
+        return cls(email=user.email.strip().lower(), name=user.name or user.email, language=user.language)
+
+    @classmethod
+    def of_participant(cls, participant) -> Person:
+        return cls(email=participant.email.strip().lower(), name=participant.name, language=participant.language)
+
+
+@dataclass
+class PlanningData:
+    """One organization's state as the reminder rules need it."""
+
+    organization: Organization
+    settings: NotificationSettings
+    today: datetime.date
+    runs: dict = field(default_factory=dict)  # id -> Run (active runs only)
+    enrollments: list = field(default_factory=list)
+    people_of_enrollment: dict = field(default_factory=lambda: defaultdict(list))  # enrollment id -> [Person]
+    direct_mentors_of_enrollment: dict = field(default_factory=lambda: defaultdict(list))
+    run_wide_mentors: dict = field(default_factory=lambda: defaultdict(list))  # run id -> [Mentor]
+    milestones: list = field(default_factory=list)
+    finished: set = field(default_factory=set)  # (enrollment id, milestone id) submitted or done
+    help_requests: list = field(default_factory=list)
+    program_managers: list = field(default_factory=list)  # [Person]
+    unsubscribed: set = field(default_factory=set)  # (email, kind)
+    windows: list = field(default_factory=list)
+    assessed: set = field(default_factory=set)  # (window id, enrollment id, "self" | "mentor:<id>")
+    goals: list = field(default_factory=list)
+
+    def mentor_person(self, mentor) -> Person:
+        return Person.of_user(mentor.user)
+
+    def mentors_for(self, enrollment) -> list:
+        """The same routing as help requests: the enrollment's own mentors, else the run's."""
+        return self.direct_mentors_of_enrollment.get(enrollment.id) or self.run_wide_mentors.get(enrollment.run_id, [])
+
+    def enrollment_label(self, enrollment) -> str:
+        return str(enrollment.participant or enrollment.team or "?")
+
+
+def _optional_model(app_label: str, model_name: str):
+    """A model of an app that may not have it yet (apps land in parallel); None if absent."""
+    try:
+        return apps.get_model(app_label, model_name)
+    except LookupError:
+        return None
+
+
+def _has_fields(model, *names: str) -> bool:
+    from django.core.exceptions import FieldDoesNotExist
+
+    try:
+        for name in names:
+            model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
+def planning_data(
+    *, organization: Organization, today: datetime.date, settings: NotificationSettings | None = None
+) -> PlanningData:
+    """Everything the rules need, in a fixed number of queries however many rows there are."""
+    from mentors.models import Mentor
+    from programs.models import (
+        Enrollment,
+        HelpRequest,
+        MentorAssignment,
+        Milestone,
+        MilestoneProgress,
+        Run,
+        TeamMembership,
+    )
+
+    data = PlanningData(
+        organization=organization,
+        settings=settings or notification_settings_for(organization=organization),
+        today=today,
+    )
+    data.runs = {run.id: run for run in Run.objects.for_organization(organization).filter(status=Run.Status.ACTIVE)}
+    run_ids = list(data.runs)
+
+    data.enrollments = list(
+        Enrollment.objects.for_organization(organization)
+        .filter(run_id__in=run_ids, status=Enrollment.Status.ACTIVE, archived_at__isnull=True)
+        .select_related("participant", "team")
+        .order_by("run_id", "id")
+    )
+    team_ids = [e.team_id for e in data.enrollments if e.team_id]
+    members_of_team = defaultdict(list)
+    if team_ids:
+        for membership in (
+            TeamMembership.objects.for_organization(organization)
+            .filter(team_id__in=team_ids)
+            .select_related("participant")
+            .order_by("participant__name", "participant_id")
+        ):
+            members_of_team[membership.team_id].append(membership.participant)
+    for enrollment in data.enrollments:
+        participants = [enrollment.participant] if enrollment.participant_id else members_of_team[enrollment.team_id]
+        data.people_of_enrollment[enrollment.id] = [Person.of_participant(p) for p in participants if p.email]
+
+    assignments = list(
+        MentorAssignment.objects.for_organization(organization)
+        .filter(run_id__in=run_ids, mentor__status=Mentor.Status.ACTIVE, mentor__user__is_active=True)
+        .select_related("mentor", "mentor__user")
+        .order_by("mentor__user__name", "mentor_id", "id")
+    )
+    for assignment in assignments:
+        if assignment.enrollment_id:
+            data.direct_mentors_of_enrollment[assignment.enrollment_id].append(assignment.mentor)
+        else:
+            data.run_wide_mentors[assignment.run_id].append(assignment.mentor)
+
+    data.milestones = list(
+        Milestone.objects.for_organization(organization)
+        .filter(
+            run_id__in=run_ids,
+            completed_at__isnull=True,
+            due_on__lte=today + datetime.timedelta(days=MILESTONE_LOOKAHEAD_DAYS),
+        )
+        .order_by("due_on", "id")
+    )
+    data.finished = set(
+        MilestoneProgress.objects.for_organization(organization)
+        .filter(
+            milestone__in=[m.id for m in data.milestones],
+            status__in=[MilestoneProgress.Status.SUBMITTED, MilestoneProgress.Status.DONE],
+        )
+        .values_list("enrollment_id", "milestone_id")
+    )
+
+    data.help_requests = list(
+        HelpRequest.objects.for_organization(organization)
+        .filter(
+            enrollment__run_id__in=run_ids,
+            status=HelpRequest.Status.OPEN,
+            first_response_at__isnull=True,
+            archived_at__isnull=True,
+        )
+        .select_related("enrollment", "enrollment__participant", "enrollment__team")
+        .order_by("created_at", "id")
+    )
+
+    data.program_managers = [
+        Person.of_user(m.user)
+        for m in Membership.objects.for_organization(organization)
+        .filter(role__gte=Membership.Role.PROGRAM_MANAGER, user__is_active=True)
+        .select_related("user")
+        .order_by("user__email")
+    ]
+    data.unsubscribed = set(Unsubscribe.objects.for_organization(organization).values_list("email", "kind"))
+    _load_assessment_windows(data, run_ids)
+    _load_goals(data)
+    return data
+
+
+def _load_assessment_windows(data: PlanningData, run_ids: list[int]) -> None:
+    """Assessment windows of active runs and who has already assessed (if the app has them)."""
+    window_model = _optional_model("assessments", "AssessmentWindow")
+    assessment_model = _optional_model("assessments", "Assessment")
+    if window_model is None or assessment_model is None:
+        return
+    if not _has_fields(window_model, "run", "opens_at", "closes_at") or not _has_fields(
+        assessment_model, "window", "subject_enrollment", "assessor_role", "assessor_mentor"
+    ):
+        logger.warning("assessments models lack the fields reminders read; assessment reminders are off")
+        return
+    organization = data.organization
+    horizon = datetime.timedelta(days=30)
+    today_start = datetime.datetime.combine(data.today, datetime.time(), tzinfo=datetime.UTC)
+    data.windows = list(
+        window_model.objects.for_organization(organization)
+        .filter(run_id__in=run_ids, closes_at__gt=today_start - datetime.timedelta(days=1))
+        .filter(opens_at__lt=today_start + horizon)
+        .order_by("opens_at", "id")
+    )
+    if not data.windows:
+        return
+    for window_id, enrollment_id, role, mentor_id in (
+        assessment_model.objects.for_organization(organization)
+        .filter(window__in=[w.id for w in data.windows], subject_enrollment__isnull=False)
+        .values_list("window_id", "subject_enrollment_id", "assessor_role", "assessor_mentor_id")
+    ):
+        data.assessed.add((window_id, enrollment_id, "self" if role == "self" else f"{role}:{mentor_id}"))
+
+
+def _load_goals(data: PlanningData) -> None:
+    """Open development goals of active mentors, with their last check-in (if the app has them)."""
+    goal_model = _optional_model("mentors", "DevelopmentGoal")
+    if goal_model is None or not _has_fields(goal_model, "mentor", "checkin_cadence_days", "status"):
+        return
+    from mentors.models import Mentor
+
+    queryset = goal_model.objects.for_organization(data.organization).filter(
+        mentor__status=Mentor.Status.ACTIVE, mentor__user__is_active=True
+    )
+    if _has_fields(goal_model, "archived_at"):
+        queryset = queryset.filter(archived_at__isnull=True)
+    done = getattr(getattr(goal_model, "Status", None), "DONE", None)
+    if done is not None:
+        queryset = queryset.exclude(status=done)
+    if _has_fields(goal_model, "check_ins"):
+        queryset = queryset.annotate(last_check_in_at=Max("check_ins__created_at"))
+    data.goals = list(queryset.select_related("mentor", "mentor__user").order_by("id"))
+
+
+# --- The outbox ---------------------------------------------------------------------------
+
+
+def outbox(*, organization: Organization) -> QuerySet[Notification]:
+    return Notification.objects.for_organization(organization).select_related("run")
+
+
+def notification_get(*, organization: Organization, notification_id: int) -> Notification | None:
+    return outbox(organization=organization).filter(pk=notification_id).first()
+
+
+def existing_keys(*, organization: Organization, slots: set[str], subject_keys: set[str]) -> dict[tuple, str]:
+    """Unique keys (kind, subject, slot, channel, recipient) already in the outbox, with their status."""
+    if not slots:
+        return {}
+    rows = (
+        Notification.objects.for_organization(organization)
+        .filter(slot__in=slots, subject_key__in=subject_keys)
+        .values_list("kind", "subject_key", "slot", "channel", "recipient", "status")
+    )
+    return {row[:5]: row[5] for row in rows}
+
+
+def organization_ids_with_due_notifications(*, now: datetime.datetime) -> list[int]:
+    """Organizations with pending rows due now.
+
+    The one cross-organization read of this app: it returns only organization ids,
+    for the beat task that starts one relay per organization.
+    """
+    return list(
+        Notification.objects.dangerously_all_organizations()
+        .filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
+        .values_list("organization_id", flat=True)
+        .distinct()
+        .order_by("organization_id")
+    )
+
+
+def has_pending_due(*, organization: Organization, now: datetime.datetime) -> bool:
+    return (
+        Notification.objects.for_organization(organization)
+        .filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
+        .exists()
+    )
+
+
+def is_unsubscribed(*, organization: Organization, email: str, kind: str) -> bool:
+    return Unsubscribe.objects.for_organization(organization).filter(email=email.strip().lower(), kind=kind).exists()
+
+
+def runs_for_preview(*, organization: Organization) -> QuerySet:
+    from programs.models import Run
+
+    return Run.objects.for_organization(organization).select_related("program").order_by("-starts_on", "name")
+
+
+def public_base_url() -> str:
+    """The address people reach the platform at, for links in messages."""
+    return getattr(django_settings, "PUBLIC_BASE_URL", "http://127.0.0.1:8000/").rstrip("/")

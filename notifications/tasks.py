@@ -1,0 +1,85 @@
+"""Celery tasks of the reminders. Each takes ids, re-fetches, calls a service.
+
+Beat (in UTC, see ``CELERY_BEAT_SCHEDULE``) runs two fan-out tasks:
+
+* ``notifications.plan_all_organizations`` every few minutes: one planning task per
+  organization; planning is idempotent, so a second beat started by mistake only
+  repeats work that creates nothing;
+* ``notifications.relay_all_organizations`` every minute: one relay per organization
+  with due rows; relays skip each other's rows (``SKIP LOCKED``).
+
+Retries of the tasks themselves (a database hiccup) back off below the broker's
+visibility timeout; retries of deliveries live in the outbox rows.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import DatabaseError
+from django.utils import timezone
+
+from core.models import Organization
+from core.tenancy import tenant_guard
+from notifications import selectors, services
+
+logger = logging.getLogger(__name__)
+
+TASK_RETRY = {
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,  # far below Redis' visibility timeout (3600 s)
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+def _organization(organization_id: int) -> Organization | None:
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        logger.info("organization %s is gone; nothing to do", organization_id)
+    return organization
+
+
+@shared_task(name="notifications.plan_all_organizations", ignore_result=True)
+def plan_all_organizations() -> int:
+    with tenant_guard():
+        organization_ids = list(Organization.objects.order_by("id").values_list("id", flat=True))
+    for organization_id in organization_ids:
+        plan_organization.delay(organization_id=organization_id)
+    return len(organization_ids)
+
+
+@shared_task(name="notifications.plan_organization", ignore_result=True, **TASK_RETRY)
+def plan_organization(*, organization_id: int) -> int:
+    with tenant_guard():
+        organization = _organization(organization_id)
+        if organization is None:
+            return 0
+        return services.notifications_plan(organization=organization)
+
+
+@shared_task(name="notifications.relay_all_organizations", ignore_result=True)
+def relay_all_organizations() -> int:
+    with tenant_guard():
+        organization_ids = selectors.organization_ids_with_due_notifications(now=timezone.now())
+    for organization_id in organization_ids:
+        relay_organization.delay(organization_id=organization_id)
+    return len(organization_ids)
+
+
+@shared_task(name="notifications.relay_organization", ignore_result=True, **TASK_RETRY)
+def relay_organization(*, organization_id: int) -> dict:
+    with tenant_guard():
+        organization = _organization(organization_id)
+        if organization is None:
+            return {}
+        result = services.notification_relay(organization=organization)
+    if result.more_due:
+        relay_organization.delay(organization_id=organization_id)
+    elif result.retry_in_seconds:
+        # Wake up for the retry instead of waiting for beat; the countdown stays below
+        # the visibility timeout (see services.retry_delay_seconds).
+        relay_organization.apply_async(kwargs={"organization_id": organization_id}, countdown=result.retry_in_seconds)
+    return {"sent": result.sent, "failed": result.failed, "cancelled": result.cancelled}
