@@ -8,7 +8,14 @@ class CoreConfig(AppConfig):
     verbose_name = _("Organizations and people")
 
     def ready(self) -> None:
-        from core import checks  # noqa: F401  (registers system checks)
+        from django.db.models.signals import post_migrate, pre_migrate
+
+        from core import audit, checks, rls  # noqa: F401  (checks registers system checks)
+
+        audit.connect()
+        # migrate itself protects every table with organization_id (see core.rls).
+        pre_migrate.connect(rls.on_pre_migrate, sender=self, dispatch_uid="core.rls.pre_migrate")
+        post_migrate.connect(rls.on_post_migrate, sender=self, dispatch_uid="core.rls.post_migrate")
 
 
 class TenantAdminConfig(AdminConfig):

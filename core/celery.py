@@ -6,6 +6,8 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.local")
 
-app = Celery("core")
+# Every task runs in one transaction with the row-level-security context of its
+# organization_id argument (see core.rls.TenantTask).
+app = Celery("core", task_cls="core.rls:TenantTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -205,3 +206,65 @@ class ArchivableTenantModel(TenantModel):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+
+class AuditEvent(TenantModel):
+    """Who created, changed, archived, restored or deleted which tenant row, and when.
+
+    Written by :mod:`core.audit` on every save and delete of a tenant model, in the
+    same transaction (a rolled-back change leaves no event). ``changes`` maps each
+    changed field to ``[old, new]``; secrets are recorded as changed, never by value.
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Changed")
+        ARCHIVE = "archive", _("Archived")
+        RESTORE = "restore", _("Restored")
+        DELETE = "delete", _("Deleted")
+
+    # Not audited itself.
+    audit_trail = False
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Empty for the system (tasks, imports without a person)."),
+    )
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", verbose_name=_("kind of record"), on_delete=models.CASCADE, related_name="+"
+    )
+    object_id = models.CharField(_("record id"), max_length=64)
+    object_repr = models.CharField(_("record"), max_length=200)
+    changes = models.JSONField(_("changes"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit trail")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "content_type", "object_id"], name="auditevent_org_object"),
+            models.Index(fields=["organization", "-created_at"], name="auditevent_org_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.object_repr}"
+
+    # The names Django's admin history template reads (admin/object_history.html).
+    @property
+    def action_time(self):
+        return self.created_at
+
+    @property
+    def user(self):
+        return self.actor
+
+    def get_change_message(self) -> str:
+        if self.action != self.Action.UPDATE or not self.changes:
+            return self.get_action_display()
+        return _("Changed %(fields)s.") % {"fields": ", ".join(sorted(self.changes))}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from django.db import models
@@ -64,11 +64,22 @@ class TenantQuerySet(models.QuerySet):
     """A queryset that knows whether it has been scoped to one organization."""
 
     _tenant_scoped = False
+    # Set by dangerously_all_organizations(): the statement also passes the database
+    # wall (PostgreSQL row-level security, see core.rls), for that statement only.
+    _all_organizations = False
 
     def _clone(self):
         clone = super()._clone()
         clone._tenant_scoped = self._tenant_scoped
+        clone._all_organizations = self._all_organizations
         return clone
+
+    def _database_wall(self):
+        if self._all_organizations:
+            from core import rls
+
+            return rls.all_organizations_for_statement(self.db)
+        return nullcontext()
 
     def for_organization(self, organization) -> TenantQuerySet:
         """The rows of one organization: the only normal way in."""
@@ -82,6 +93,7 @@ class TenantQuerySet(models.QuerySet):
         """Every organization's rows. For platform superusers and maintenance only."""
         clone = self._chain()
         clone._tenant_scoped = True
+        clone._all_organizations = True
         return clone
 
     def _add_hints(self, **hints):
@@ -110,33 +122,49 @@ class TenantQuerySet(models.QuerySet):
     def _fetch_all(self):
         if self._result_cache is None:
             self._check_scoped()
+            with self._database_wall():
+                super()._fetch_all()
+            return
         super()._fetch_all()
 
     def iterator(self, *args, **kwargs):
         self._check_scoped()
+        if self._all_organizations:
+            return self._iterator_all_organizations(*args, **kwargs)
         return super().iterator(*args, **kwargs)
 
+    def _iterator_all_organizations(self, *args, **kwargs):
+        with self._database_wall():
+            yield from super().iterator(*args, **kwargs)
+
     def count(self):
-        if self._result_cache is None:
-            self._check_scoped()
-        return super().count()
+        if self._result_cache is not None:
+            return super().count()
+        self._check_scoped()
+        with self._database_wall():
+            return super().count()
 
     def exists(self):
-        if self._result_cache is None:
-            self._check_scoped()
-        return super().exists()
+        if self._result_cache is not None:
+            return super().exists()
+        self._check_scoped()
+        with self._database_wall():
+            return super().exists()
 
     def aggregate(self, *args, **kwargs):
         self._check_scoped()
-        return super().aggregate(*args, **kwargs)
+        with self._database_wall():
+            return super().aggregate(*args, **kwargs)
 
     def update(self, **kwargs):
         self._check_scoped()
-        return super().update(**kwargs)
+        with self._database_wall():
+            return super().update(**kwargs)
 
     def delete(self):
         self._check_scoped()
-        return super().delete()
+        with self._database_wall():
+            return super().delete()
 
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):

@@ -81,6 +81,11 @@ DATABASES["default"].setdefault("TEST", {})
 if env("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"]["NAME"] = env("TEST_DATABASE_NAME")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL row-level security (docs/security.md): the role the web and worker
+# processes log in as (created by `manage.py setup_database_roles`); migrate runs as
+# the owner of the tables.
+DATABASE_APP_ROLE = env("DATABASE_APP_ROLE", default="cohort_app")
+DATABASE_APP_PASSWORD = env("DATABASE_APP_PASSWORD", default="")
 
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "admin:login"

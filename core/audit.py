@@ -1,0 +1,147 @@
+"""The audit trail: who created, changed, archived, restored or deleted which tenant row.
+
+Signal receivers, connected for every tenant model (``connect()`` runs in
+``CoreConfig.ready``, so models that other apps add later are covered too):
+
+* ``post_init`` keeps a snapshot of the loaded values, so that a save knows what
+  changed without reading the row again (no extra SELECT per save);
+* ``post_save`` writes one :class:`core.models.AuditEvent` in the same transaction:
+  ``create`` with the new values, ``update`` with ``[old, new]`` per changed field
+  (nothing when nothing changed), ``archive`` / ``restore`` when ``archived_at``
+  flips;
+* ``post_delete`` writes ``delete`` with the last values.
+
+The acting user is the one of the request or API key (see :func:`core.rls.current_user_id`);
+tasks and commands act as the system (no user).
+
+Not recorded: bulk paths that bypass signals (``QuerySet.update()``,
+``bulk_create()``, ``bulk_update()``); rows deleted because their whole organization
+is deleted; models with ``audit_trail = False``; fields named in a model's
+``audit_ignore_fields`` (for bookkeeping such as ``last_used_at``). Secret fields
+(``*secret*``, ``*token*``, ``*password*``, ``*_hash``) are recorded as changed,
+without their values.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from django.apps import apps
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models.signals import post_delete, post_init, post_save
+
+from core import rls
+
+ALWAYS_IGNORED = frozenset({"created_at", "updated_at"})
+SECRET_MARKERS = ("secret", "token", "password")
+REDACTED = "(hidden)"
+_SNAPSHOT = "_audit_snapshot"
+
+
+def audited_models() -> list[type[models.Model]]:
+    from core.models import TenantModel
+
+    return [
+        model
+        for model in apps.get_models()
+        if issubclass(model, TenantModel) and getattr(model, "audit_trail", True) and not model._meta.proxy
+    ]
+
+
+def _is_secret(attname: str) -> bool:
+    name = attname.lower()
+    return any(marker in name for marker in SECRET_MARKERS) or name.endswith("_hash")
+
+
+def _fields(model) -> list[tuple[str, bool]]:
+    """(attname, is_mutable) of the fields that the trail records, cached per model."""
+    cached = model.__dict__.get("_audit_fields")
+    if cached is None:
+        ignored = ALWAYS_IGNORED | set(getattr(model, "audit_ignore_fields", ()))
+        cached = [
+            (field.attname, isinstance(field, models.JSONField))
+            for field in model._meta.concrete_fields
+            if field.attname not in ignored and not field.primary_key
+        ]
+        model._audit_fields = cached
+    return cached
+
+
+def _snapshot(instance) -> dict[str, Any]:
+    values = instance.__dict__
+    return {
+        attname: copy.deepcopy(values[attname]) if mutable else values[attname]
+        for attname, mutable in _fields(type(instance))
+        if attname in values
+    }
+
+
+def _jsonable(value):
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def _record(instance, action: str, changes: dict[str, list]) -> None:
+    from django.contrib.contenttypes.models import ContentType
+
+    from core.models import AuditEvent
+
+    for attname in changes:
+        if _is_secret(attname):
+            changes[attname] = [REDACTED, REDACTED]
+    AuditEvent(
+        organization_id=instance.organization_id,
+        actor_id=rls.current_user_id(),
+        action=action,
+        content_type=ContentType.objects.get_for_model(type(instance), for_concrete_model=False),
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:200],
+        changes=_jsonable(changes),
+    ).save()
+
+
+def on_post_init(sender, instance, **kwargs) -> None:
+    instance.__dict__[_SNAPSHOT] = _snapshot(instance)
+
+
+def on_post_save(sender, instance, created, raw=False, update_fields=None, **kwargs) -> None:
+    if raw:  # fixtures
+        return
+    new = _snapshot(instance)
+    old = instance.__dict__.get(_SNAPSHOT, {})
+    if created:
+        changes = {name: [None, value] for name, value in new.items() if value not in (None, "", [], {})}
+        action = "create"
+    else:
+        names = new.keys()
+        if update_fields is not None:  # field names; attnames of foreign keys end in _id
+            names = {name for name in names if name in update_fields or name.removesuffix("_id") in update_fields}
+        changes = {name: [old[name], new[name]] for name in names if name in old and old[name] != new[name]}
+        action = "update"
+        if "archived_at" in changes:
+            was, now = changes["archived_at"]
+            action = "archive" if was is None and now is not None else "restore" if now is None else "update"
+        if not changes:
+            return
+    _record(instance, action, changes)
+    instance.__dict__[_SNAPSHOT] = new
+
+
+def on_post_delete(sender, instance, origin=None, **kwargs) -> None:
+    from core.models import Organization
+
+    if isinstance(origin, Organization):
+        return  # the organization goes, and its trail with it
+    old = instance.__dict__.get(_SNAPSHOT) or _snapshot(instance)
+    _record(instance, "delete", {name: [value, None] for name, value in old.items() if value not in (None, "")})
+
+
+def connect() -> None:
+    """Connect the receivers for every audited model (idempotent)."""
+    for model in audited_models():
+        uid = f"core.audit.{model._meta.label}"
+        post_init.connect(on_post_init, sender=model, dispatch_uid=uid, weak=False)
+        post_save.connect(on_post_save, sender=model, dispatch_uid=uid, weak=False)
+        post_delete.connect(on_post_delete, sender=model, dispatch_uid=uid, weak=False)
