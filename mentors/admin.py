@@ -36,6 +36,23 @@ from mentors.models import (
 )
 
 
+class MentorListFilter(admin.SimpleListFilter):
+    """Filter by mentor, listing the organization's mentors with their names in one query."""
+
+    title = _("mentor")
+    parameter_name = "mentor"
+
+    def lookups(self, request, model_admin):
+        organization = active_organization(request)
+        if organization is None:
+            return []
+        return [(str(m.pk), str(m)) for m in selectors.mentors_list(organization=organization)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(mentor_id=value) if value and value.isdigit() else queryset
+
+
 class ReadOnlyInline(TenantInline):
     """An inline that shows rows and never changes them."""
 
@@ -277,7 +294,7 @@ class DevelopmentGoalAdmin(SharedGoalsOnlyMixin, TenantAdmin):
     """Goals mentors shared with the program team. Mentors edit them in the portal."""
 
     list_display = ["title", "mentor", "status", "progress_display", "target_date", "updated_at"]
-    list_filter = ["status", "mentor"]
+    list_filter = ["status", MentorListFilter]
     search_fields = ["title", "mentor__user__name"]
     fields = ["mentor", "title", "why_it_matters", "target_date", "status", "checkin_cadence_days", "progress_display"]
     readonly_fields = fields
@@ -319,7 +336,7 @@ class MentoringSessionAdmin(TenantAdmin):
     """Session activity, read-only: mentors log sessions in the portal."""
 
     list_display = ["held_on", "mentor", "duration_minutes", "topics", "attendee_count", "rating_display"]
-    list_filter = ["mentor", "held_on"]
+    list_filter = [MentorListFilter, "held_on"]
     search_fields = ["topics", "mentor__user__name"]
     date_hierarchy = "held_on"
     fields = ["mentor", "held_on", "duration_minutes", "topics", "notes", "next_steps"]

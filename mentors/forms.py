@@ -67,6 +67,14 @@ class KeyResultForm(forms.ModelForm):
 
 
 class BaseKeyResultFormSet(forms.BaseModelFormSet):
+    """Key results of one goal. Existing rows are looked up in the given (scoped) queryset only."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # Django builds the hidden id field on the model's default manager, which
+        # would accept any key result's id; limit it to this goal's key results.
+        form.fields[self._pk_field.name].queryset = self.get_queryset()
+
     def clean(self):
         super().clean()
         kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
@@ -133,7 +141,9 @@ class SessionForm(forms.ModelForm):
 
 
 class HelpRequestReplyForm(forms.Form):
-    body = forms.CharField(label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    body = forms.CharField(
+        label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, required=False
+    )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean_body(self) -> str:

@@ -163,12 +163,12 @@ def goal_progress_chart(
     series: list[tuple[datetime.datetime, Decimal]] = [(goal.created_at, Decimal("0"))]
     series += [(check_in.created_at, check_in.progress) for check_in in check_ins]
     start = series[0][0]
-    span = max((series[-1][0] - start).total_seconds(), 1.0)
+    span = (series[-1][0] - start).total_seconds()
     plot_width = width - 2 * CHART_PADDING
     plot_height = height - 2 * CHART_PADDING
     points = []
     for when, progress in series:
-        share = (when - start).total_seconds() / span if len(series) > 1 else 0.0
+        share = (when - start).total_seconds() / span if span > 0 else 0.0
         points.append(
             ChartPoint(
                 x=CHART_PADDING + plot_width * share,

@@ -98,6 +98,7 @@ def invitation_create(
     message: str = "",
     invited_by: User | None = None,
     base_url: str | None = None,
+    send_email: bool = True,
 ) -> tuple[MentorInvitation, str]:
     """Invite someone to mentor for the organization; the email goes out on commit.
 
@@ -132,6 +133,8 @@ def invitation_create(
         reverse("mentors:invitation_accept", kwargs={"org_slug": organization.slug, "token": token}),
     )
     context = {"invitation": invitation, "organization": organization, "link": link, "inviter": invited_by}
+    if not send_email:
+        return invitation, token
     transaction.on_commit(
         lambda: _send_in_language(
             language=invitation.language,

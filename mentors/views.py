@@ -465,9 +465,13 @@ def invitation_accept(request, org_slug: str, token: str):
             {"message": error.messages[0], "code": error.code},
             status=404 if error.code == "invalid" else 410,
         )
-    if LANGUAGE_COOKIE not in request.COOKIES:
-        translation.activate(invitation.language)
-        request.LANGUAGE_CODE = invitation.language
+    # A first visit speaks the invitee's language; a language the visitor chose wins.
+    language = request.COOKIES.get(LANGUAGE_COOKIE) or invitation.language
+    with translation.override(language):
+        return _invitation_accept_page(request, organization, invitation, token)
+
+
+def _invitation_accept_page(request, organization, invitation, token: str):
     user = request.user if request.user.is_authenticated else None
     account_exists = user is None and selectors.user_exists(email=invitation.email)
     form = forms.InvitationAcceptForm(request.POST or None, initial={"name": invitation.name})
@@ -514,8 +518,12 @@ def session_rate(request, token: str):
     if found is None:
         return render(request, "mentors/rating_invalid.html", status=404)
     session, participant = found
-    translation.activate(participant.language)
-    request.LANGUAGE_CODE = participant.language
+    # Mentees have no account: the page speaks the language the program knows them in.
+    with translation.override(participant.language):
+        return _session_rate_page(request, session, participant)
+
+
+def _session_rate_page(request, session, participant):
     form = forms.SessionRatingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
