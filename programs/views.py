@@ -11,6 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from core import rls
 from core.models import Organization
 from programs import links, selectors, services
 from programs.forms import CheckInForm, HelpRequestForm, ProgressForm
@@ -58,6 +59,8 @@ def participant_page(request, token: str, section: str | None = None):
     if section not in SECTIONS or not claims.allows(section):
         return _link_problem(request, "wrong_page", 403)
     organization = Organization.objects.filter(pk=claims.organization_id).first()
+    if organization is not None:
+        rls.activate(organization.pk)  # the database wall: this request reads one organization
     enrollment = (
         Enrollment.objects.for_organization(organization)
         .select_related("run", "run__program", "participant", "team")
@@ -193,6 +196,8 @@ def run_calendar(request, org_slug: str, token: str):
     from icalendar import Calendar, Event
 
     organization = Organization.objects.filter(slug=org_slug).first()
+    if organization is not None:
+        rls.activate(organization.pk)
     run = selectors.run_by_calendar_token(organization=organization, token=token) if organization else None
     if run is None:
         raise Http404
