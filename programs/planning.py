@@ -14,12 +14,13 @@ import holidays
 DEFAULT_COUNTRY = "KR"
 
 
-@lru_cache(maxsize=64)
-def _holiday_calendar(country: str, year: int):
+@lru_cache(maxsize=128)
+def _holiday_calendar(country: str, year: int, language: str | None = None):
     try:
-        return holidays.country_holidays(country or DEFAULT_COUNTRY, years=year)
+        calendar = holidays.country_holidays(country or DEFAULT_COUNTRY, years=year, language=language)
     except NotImplementedError:
-        return holidays.country_holidays(DEFAULT_COUNTRY, years=year)
+        calendar = holidays.country_holidays(DEFAULT_COUNTRY, years=year, language=language)
+    return calendar
 
 
 def is_working_day(day: datetime.date, *, country: str = DEFAULT_COUNTRY) -> bool:
@@ -37,8 +38,17 @@ def working_day_on_or_before(day: datetime.date, *, country: str = DEFAULT_COUNT
     return day
 
 
-def holiday_name(day: datetime.date, *, country: str = DEFAULT_COUNTRY) -> str:
-    return _holiday_calendar(country, day.year).get(day) or ""
+def holiday_name(day: datetime.date, *, country: str = DEFAULT_COUNTRY, language: str | None = None) -> str:
+    """The holiday's name in the page language when the library has it (Korean does), else English."""
+    if language is None:
+        from django.utils import translation
+
+        language = translation.get_language() or ""
+    wanted = {"ko": "ko", "en": "en_US"}.get(language[:2])
+    calendar = _holiday_calendar(country, day.year)
+    if wanted and wanted in getattr(calendar, "supported_languages", ()):
+        calendar = _holiday_calendar(country, day.year, wanted)
+    return calendar.get(day) or ""
 
 
 def due_date_backwards(

@@ -1,0 +1,122 @@
+"""Importing participants from CSV (UTF-8, BOM, CP949) and XLSX: preview, all-or-nothing, idempotent."""
+
+import io
+
+import pytest
+
+from programs import imports
+from programs.models import Enrollment, Participant, Team
+
+HEADER = "이름,이메일,회사,상태,성공의 정의,팀\n"
+ROWS = "김민준,MinJun@Startup.kr,민준랩,active,유료 고객 10명,알파팀\n이서연,seoyeon@startup.kr,서연바이오,지원,,\n"
+
+
+def _xlsx(rows):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "filename, content",
+    [
+        ("utf8.csv", (HEADER + ROWS).encode("utf-8")),
+        ("bom.csv", (HEADER + ROWS).encode("utf-8-sig")),
+        ("excel-korean.csv", (HEADER + ROWS).encode("cp949")),
+        (
+            "book.xlsx",
+            _xlsx(
+                [
+                    ["이름", "이메일", "회사", "상태", "성공의 정의", "팀"],
+                    ["김민준", "MinJun@Startup.kr", "민준랩", "active", "유료 고객 10명", "알파팀"],
+                    ["이서연", "seoyeon@startup.kr", "서연바이오", "지원", None, None],
+                ]
+            ),
+        ),
+    ],
+)
+def test_every_supported_file_imports_the_same_rows(organization, run, filename, content):
+    report = imports.import_apply(organization=organization, run=run, filename=filename, content=content)
+    assert report.applied, report.file_errors + [e for r in report.rows for e in r.errors]
+    enrollments = Enrollment.objects.for_organization(organization).filter(run=run).select_related("participant")
+    found = {(e.participant.email, e.participant.company, e.status) for e in enrollments}
+    assert found == {("minjun@startup.kr", "민준랩", "active"), ("seoyeon@startup.kr", "서연바이오", "applied")}
+    minjun = Participant.objects.for_organization(organization).get(email="minjun@startup.kr")
+    assert Team.objects.for_organization(organization).get(name="알파팀").members.get() == minjun
+
+
+def test_importing_the_same_file_again_updates_instead_of_duplicating(organization, run):
+    content = (HEADER + ROWS).encode("utf-8")
+    imports.import_apply(organization=organization, run=run, filename="a.csv", content=content)
+    again = imports.import_preview(organization=organization, run=run, filename="a.csv", content=content)
+    assert [row.action for row in again.rows] == ["unchanged", "unchanged"]
+    changed = content.replace("민준랩".encode(), "민준랩스".encode())
+    report = imports.import_apply(organization=organization, run=run, filename="a.csv", content=changed)
+    assert [row.action for row in report.rows] == ["update", "unchanged"]
+    assert Participant.objects.for_organization(organization).count() == 2
+    assert Enrollment.objects.for_organization(organization).count() == 2
+    assert Participant.objects.for_organization(organization).get(email="minjun@startup.kr").company == "민준랩스"
+
+
+def test_a_file_with_an_error_imports_nothing_and_reports_each_row(organization, run):
+    content = (
+        HEADER + ROWS + ",no-name@startup.kr,,,,\n박지훈,not-an-email,,,,\n최유나,seoyeon@startup.kr,,,,\n"
+    ).encode()
+    report = imports.import_apply(organization=organization, run=run, filename="bad.csv", content=content)
+    assert not report.applied
+    errors = {row.line: row.errors for row in report.rows if row.errors}
+    assert set(errors) == {4, 5, 6}
+    assert "Name is missing." in errors[4]
+    assert "not a valid email" in errors[5][0]
+    assert "line 3" in errors[6][0]
+    assert not Participant.objects.for_organization(organization).exists()
+    assert not Enrollment.objects.for_organization(organization).exists()
+
+
+def test_an_unknown_status_or_language_is_a_row_error(organization, run):
+    content = b"name,email,status,language\nA,a@x.kr,sleeping,ko\nB,b@x.kr,active,fr\n"
+    report = imports.import_preview(organization=organization, run=run, filename="x.csv", content=content)
+    assert "Unknown status" in report.rows[0].errors[0]
+    assert "Unknown language" in report.rows[1].errors[0]
+
+
+@pytest.mark.parametrize(
+    "filename, content, message",
+    [
+        ("broken.csv", b"name,email\n\xff\xfe\xfa\xfb,\x80\x81@x\n", "encoding"),
+        ("cols.csv", b"company,phone\nA,010\n", "Missing columns: name, email"),
+        ("empty.csv", b"", "empty"),
+        ("fake.xlsx", b"this is not a workbook", "Excel"),
+        ("notes.pdf", b"%PDF", ".csv or .xlsx"),
+    ],
+)
+def test_unreadable_files_get_a_clear_message_and_save_nothing(organization, run, filename, content, message):
+    report = imports.import_apply(organization=organization, run=run, filename=filename, content=content)
+    assert not report.applied
+    assert message in report.file_errors[0]
+    assert not Participant.objects.for_organization(organization).exists()
+
+
+def test_participants_of_another_organization_are_never_matched(organization, other_organization, run):
+    from tests.factories.programs import ParticipantFactory
+
+    stranger = ParticipantFactory(organization=other_organization, email="minjun@startup.kr", company="남의 회사")
+    imports.import_apply(organization=organization, run=run, filename="a.csv", content=(HEADER + ROWS).encode())
+    stranger.refresh_from_db()
+    assert stranger.company == "남의 회사"
+    assert Participant.objects.for_organization(organization).filter(email="minjun@startup.kr").exists()
+
+
+def test_export_escapes_formulas_and_round_trips(organization, run):
+    from tests.factories.programs import EnrollmentFactory
+
+    EnrollmentFactory(run=run, participant__name="=HYPERLINK(1)", participant__email="eve@x.kr")
+    text = imports.export_csv(organization=organization, run=run).decode("utf-8-sig")
+    assert "'=HYPERLINK(1)" in text
+    header, rows = imports.export_rows(organization=organization, run=run)
+    assert header[:2] == ["name", "email"]
