@@ -184,6 +184,9 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The model's help texts speak to program managers; here the mentor reads them.
+        self.fields["motivation"].help_text = _("Why you mentor, and what you want to get from it for yourself.")
+        self.fields["capacity"].help_text = _("How many mentees you can take on at once.")
         if self.instance and isinstance(self.instance.expertise, list):
             self.initial["expertise"] = ", ".join(self.instance.expertise)
 
