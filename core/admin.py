@@ -1,11 +1,12 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from core import selectors, services
 from core.admin_base import TenantAdmin, active_role
-from core.models import Membership, Organization, User
+from core.models import AuditEvent, Membership, Organization, User
 
 
 @admin.register(User)
@@ -108,3 +109,43 @@ class MembershipAdmin(TenantAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["user"] if obj is not None else []
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(TenantAdmin):
+    """The audit trail of the organization: read-only, for owners and program managers."""
+
+    view_role = Membership.Role.PROGRAM_MANAGER
+    list_display = ["created_at", "actor", "action", "content_type", "object_repr", "changed_fields"]
+    list_filter = ["action", "content_type"]
+    search_fields = ["object_repr", "object_id", "actor__email", "actor__name"]
+    list_select_related = ["actor", "content_type"]
+    fields = ["created_at", "actor", "action", "content_type", "object_id", "object_repr", "changes_table"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("changed fields"))
+    def changed_fields(self, event):
+        return ", ".join(sorted(event.changes)) if event.action == AuditEvent.Action.UPDATE else ""
+
+    @admin.display(description=_("changes"))
+    def changes_table(self, event):
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+            ((name, _display(old), _display(new)) for name, (old, new) in sorted(event.changes.items())),
+        )
+        header = format_html("<tr><th>{}</th><th>{}</th><th>{}</th></tr>", _("field"), _("before"), _("after"))
+        return format_html("<table>{}{}</table>", header, rows)
+
+
+def _display(value) -> str:
+    return "—" if value in (None, "") else str(value)

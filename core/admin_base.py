@@ -209,9 +209,18 @@ class TenantAdmin(RolePermissionMixin, TenantScopedFormMixin, admin.ModelAdmin):
         return super().delete_view(request, object_id, extra_context)
 
     def history_view(self, request, object_id, extra_context=None):
-        if self.get_object(request, admin.utils.unquote(object_id)) is None:
+        obj = self.get_object(request, admin.utils.unquote(object_id))
+        if obj is None:
             raise Http404
-        return super().history_view(request, object_id, extra_context)
+        response = super().history_view(request, object_id, extra_context)
+        if getattr(response, "context_data", None) is not None:
+            # The object's audit trail (core.audit) instead of the admin's own log,
+            # which knows nothing of changes made through the API, tasks or imports.
+            from core.audit import history_context
+
+            can_see = self._role_at_least(request, Membership.Role.PROGRAM_MANAGER)
+            response.context_data.update(history_context(request, obj, can_see=can_see))
+        return response
 
     def save_model(self, request, obj, form, change):
         if not change and obj.organization_id is None:

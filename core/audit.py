@@ -145,3 +145,36 @@ def connect() -> None:
         post_init.connect(on_post_init, sender=model, dispatch_uid=uid, weak=False)
         post_save.connect(on_post_save, sender=model, dispatch_uid=uid, weak=False)
         post_delete.connect(on_post_delete, sender=model, dispatch_uid=uid, weak=False)
+
+
+def events_for(obj):
+    """The trail of one row, newest first (its organization's events only)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from core.models import AuditEvent
+
+    return (
+        AuditEvent.objects.for_organization(obj.organization_id)
+        .filter(content_type=ContentType.objects.get_for_model(type(obj), for_concrete_model=False))
+        .filter(object_id=str(obj.pk))
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+    )
+
+
+def history_context(request, obj, *, can_see: bool, per_page: int = 100) -> dict:
+    """Context for the admin's object history page: the audit trail (owners and PMs only)."""
+    from django.contrib.admin.views.main import PAGE_VAR
+    from django.core.paginator import Paginator
+
+    from core.models import AuditEvent
+
+    events = events_for(obj) if can_see else AuditEvent.objects.none()
+    paginator = Paginator(events, per_page)
+    page = paginator.get_page(request.GET.get(PAGE_VAR))
+    return {
+        "action_list": page,
+        "page_range": paginator.get_elided_page_range(page.number),
+        "page_var": PAGE_VAR,
+        "pagination_required": paginator.count > per_page,
+    }

@@ -66,7 +66,8 @@ def app_role(postgres):
                 cursor.execute("RESET ROLE")
             rls.deactivate()
 
-    return as_app_role
+    with rls.request_scope():  # nothing of this test's context reaches the next test
+        yield as_app_role
 
 
 def organization_ids_in(table: str) -> set[int]:
