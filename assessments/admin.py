@@ -21,7 +21,6 @@ from assessments.models import (
     Framework,
     Indicator,
     Level,
-    Observation,
     StatementRating,
     SurveyResponse,
     ValueStatement,
@@ -256,9 +255,19 @@ class AssessmentAdminForm(forms.ModelForm):
                 self.add_error(target if target in self.fields else None, messages)
 
 
-class ObservationInline(ReadOnlyInline):
-    model = Observation
-    fields = ["indicator", "note"]
+class WindowListFilter(admin.SimpleListFilter):
+    """Windows of the active organization, named with their run (one query)."""
+
+    title = _("window")
+    parameter_name = "window"
+
+    def lookups(self, request, model_admin):
+        windows = scope_for_request(AssessmentWindow.objects.all(), request).select_related("run")
+        return [(w.pk, str(w)) for w in windows.order_by("-opens_at", "id")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(window_id=value) if value and value.isdigit() else queryset
 
 
 class VersionInline(ReadOnlyInline):
@@ -272,7 +281,7 @@ class VersionInline(ReadOnlyInline):
 class AssessmentAdmin(TenantAdmin):
     form = AssessmentAdminForm
     list_display = ["subject", "window", "assessor_role", "assessor", "level", "version", "submitted_at"]
-    list_filter = ["assessor_role", "window"]
+    list_filter = ["assessor_role", WindowListFilter]
     list_select_related = [
         "window__run",
         "level",
@@ -285,7 +294,7 @@ class AssessmentAdmin(TenantAdmin):
         "assessor_enrollment__team",
     ]
     search_fields = ["subject_enrollment__participant__name", "subject_enrollment__team__name", "notes"]
-    inlines = [ObservationInline, VersionInline]
+    inlines = [VersionInline]
     ordering = ["-submitted_at", "-id"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -327,7 +336,9 @@ class AssessmentAdmin(TenantAdmin):
         pass  # saved by the service while the form was validated
 
     def save_related(self, request, form, formsets, change):
-        pass
+        # The service saved everything; the inlines are read-only history.
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
 
 # --- Value-gap surveys -------------------------------------------------------------

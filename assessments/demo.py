@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from assessments import selectors, services
 from assessments.models import Assessment, AssessmentWindow, SurveyResponse, ValueSurvey
+from core import rls
 
 # Per participant (cycled): consensus before, self-rating before, growth, self-rating after minus consensus after.
 PRE_LEVELS = [1, 0, 2, 1, 1, 0, 2, 1]
@@ -257,27 +258,32 @@ def _seed_survey(organization, run, enrollments, text, log) -> None:
 
 
 def seed(ctx, log) -> None:
+    for organization in ctx.organizations:
+        with rls.organization_context(organization.pk):
+            _seed_organization(ctx, organization, log)
+
+
+def _seed_organization(ctx, organization, log) -> None:
     from programs.models import Enrollment, Run
 
-    for organization in ctx.organizations:
-        framework = services.framework_create_default(organization=organization)
-        text = TEXT["ko" if organization.language == "ko" else "en"]
-        runs = list(Run.objects.for_organization(organization).select_related("program").order_by("id"))
-        chosen = None
-        for run in runs:
-            enrollments = list(
-                Enrollment.objects.for_organization(organization)
-                .filter(run=run, archived_at__isnull=True)
-                .select_related("participant", "team")
-                .order_by("id")
-            )
-            if len(enrollments) >= 3 and (chosen is None or run.status == Run.Status.ACTIVE):
-                chosen = (run, enrollments)
-                if run.status == Run.Status.ACTIVE:
-                    break
-        if chosen is None:
-            log(f"assessments: {organization.name} has no run with enrollments yet; only the default framework")
-            continue
-        run, enrollments = chosen
-        _seed_assessments(ctx, organization, run, enrollments, framework, text, log)
-        _seed_survey(organization, run, enrollments, text, log)
+    framework = services.framework_create_default(organization=organization)
+    text = TEXT["ko" if organization.language == "ko" else "en"]
+    runs = list(Run.objects.for_organization(organization).select_related("program").order_by("id"))
+    chosen = None
+    for run in runs:
+        enrollments = list(
+            Enrollment.objects.for_organization(organization)
+            .filter(run=run, archived_at__isnull=True)
+            .select_related("participant", "team")
+            .order_by("id")
+        )
+        if len(enrollments) >= 3 and (chosen is None or run.status == Run.Status.ACTIVE):
+            chosen = (run, enrollments)
+            if run.status == Run.Status.ACTIVE:
+                break
+    if chosen is None:
+        log(f"assessments: {organization.name} has no run with enrollments yet; only the default framework")
+        return
+    run, enrollments = chosen
+    _seed_assessments(ctx, organization, run, enrollments, framework, text, log)
+    _seed_survey(organization, run, enrollments, text, log)

@@ -16,13 +16,14 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from assessments import links, selectors, services
 from assessments.forms import LevelAssessmentForm, SurveyAnswerForm, add_service_errors
 from assessments.models import Assessment, SurveyResponse
+from core import rls
 from core.models import Organization
 
 PORTAL_BASE = "mentors/portal_base.html"
@@ -35,9 +36,11 @@ def _page_language(request, preferred: str | None) -> str:
 
 
 def _organization(organization_id: int) -> Organization:
+    """The organization a signed link names; this request then reads only its rows."""
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None:
         raise Http404
+    rls.activate(organization.pk)  # the database wall (PostgreSQL row-level security)
     return organization
 
 
@@ -204,7 +207,7 @@ def _portal_base() -> str:
 def mentor_required(view):
     """A logged-in user with a mentor row in the active organization; passes ``mentor``."""
 
-    @login_required
+    @login_required(login_url=reverse_lazy("mentors:login"))
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         organization = request.organization or None
