@@ -112,6 +112,8 @@ ESSENTIALS = {
     "en": "Meet every mentee one-to-one every two weeks\nAnswer help requests within 48 hours\nLog every session",
 }
 
+CONFIDENCE_BY_STATUS = {"on_track": 4, "done": 5, "behind": 2, "at_risk": 2}
+
 RATING_COMMENTS = {
     "ko": ["질문이 날카로워서 많이 배웠어요.", "바로 해볼 수 있는 과제를 받았어요.", ""],
     "en": ["Very concrete next steps.", "Great questions, made me think.", ""],
@@ -157,7 +159,7 @@ def _goals(organization, mentor: Mentor, language: str, log: Callable[[str], Non
             check_in = services.goal_check_in(
                 organization=organization,
                 goal=goal,
-                confidence=3 if status == "on_track" else 2,
+                confidence=CONFIDENCE_BY_STATUS[status],
                 values={kr.pk: Decimal(str(value)) for kr, value in zip(key_results, reading, strict=False)},
                 note=note,
                 status=status,
