@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -164,6 +167,7 @@ class EnrollmentInline(ConstantQueryChoicesMixin, TenantInline):
 
 class MilestoneInline(ConstantQueryChoicesMixin, TenantInline):
     model = Milestone
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 1, "cols": 40})}}
     fields = ["name", "days_before_deadline", "due_on", "deliverable", "completed_at"]
     readonly_fields = ["completed_at"]
     ordering = ["due_on", "id"]
@@ -203,7 +207,7 @@ class RunAdmin(TenantAdmin):
     date_hierarchy = "starts_on"
     inlines = [EnrollmentInline, MilestoneInline, RunMentorAssignmentInline]
     change_form_template = "admin/programs/run/change_form.html"
-    readonly_fields = ["plan_timeline", "calendar_feed"]
+    readonly_fields = ["calendar_feed"]
 
     def get_fieldsets(self, request, obj=None):
         main = ["program", "name", "status", ("starts_on", "ends_on"), "final_deadline"]
@@ -212,7 +216,6 @@ class RunAdmin(TenantAdmin):
             (_("Rhythm"), {"fields": ["checkin_cadence_days", "skip_non_working_days"]}),
         ]
         if obj is not None:
-            fieldsets.insert(1, (_("Plan (D-n, counted back from the final deadline)"), {"fields": ["plan_timeline"]}))
             fieldsets.append((_("Calendar"), {"fields": ["calendar_feed"]}))
         return fieldsets
 
@@ -240,15 +243,17 @@ class RunAdmin(TenantAdmin):
     def dashboard_link(self, obj):
         return format_html('<a href="{}">{}</a>', reverse("admin:programs_run_dashboard", args=[obj.pk]), _("open"))
 
-    @admin.display(description=_("timeline"))
-    def plan_timeline(self, obj):
-        if obj is None or obj.pk is None:
-            return ""
-        from django.template.loader import render_to_string
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        run = self.get_object(request, admin.utils.unquote(object_id))
+        if run is not None:
+            extra_context = {**(extra_context or {}), **self._timeline_for(run)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
-        return render_to_string(
-            "admin/programs/run/_timeline.html", timeline_context(obj, list(obj.milestones.order_by("due_on", "id")))
-        )
+    def _timeline_for(self, run: Run) -> dict:
+        organization = run.organization
+        milestones = list(selectors.milestones_for_run(organization=organization, run=run))
+        completion = selectors.milestone_completion_counts(organization=organization, run=run)
+        return timeline_context(run, milestones, completion)
 
     @admin.display(description=_("calendar feed"))
     def calendar_feed(self, obj):
@@ -313,7 +318,6 @@ class RunAdmin(TenantAdmin):
             "original": run,
             "run": run,
             "title": title,
-            "subtitle": run.name,
             "has_change_permission": self.has_change_permission(request, run),
             **extra,
         }
@@ -327,7 +331,11 @@ class RunAdmin(TenantAdmin):
             gettext("Dashboard: %(run)s") % {"run": run.name},
             dashboard=dashboard,
             now=timezone.now(),
-            **timeline_context(run, [m.milestone for m in dashboard.milestones]),
+            **timeline_context(
+                run,
+                [m.milestone for m in dashboard.milestones],
+                {m.milestone.pk: (m.done, m.total) for m in dashboard.milestones},
+            ),
         )
         return TemplateResponse(request, "admin/programs/run/dashboard.html", context)
 
@@ -475,8 +483,13 @@ def calendar_url(request, run: Run) -> str:
     return request.build_absolute_uri(path_) if request is not None else path_
 
 
-def timeline_context(run: Run, milestones: list[Milestone]) -> dict:
-    """Positions (percent of the run) for the D-n timeline drawn with plain CSS."""
+def timeline_context(run: Run, milestones: list[Milestone], completion: dict[int, tuple[int, int]]) -> dict:
+    """Positions (percent of the run) for the D-n timeline drawn with plain CSS.
+
+    ``completion`` maps a milestone id to (enrollments done, current enrollments): a
+    milestone is done when the PM marked it or everyone finished it, late when its
+    date has passed otherwise.
+    """
     today = selectors.today_for(run.organization)
     first = min([run.starts_on, *[m.due_on for m in milestones]])
     last = max([run.final_deadline, run.ends_on])
@@ -485,26 +498,27 @@ def timeline_context(run: Run, milestones: list[Milestone]) -> dict:
     def at(day) -> float:
         return round(100 * (day - first).days / span, 2)
 
-    points = [
-        {
-            "milestone": m,
-            "left": at(m.due_on),
-            "done": m.completed_at is not None,
-            "late": m.completed_at is None and m.due_on < today,
-            "moved": m.due_on != run.final_deadline - timezone.timedelta(days=m.days_before_deadline),
-            "before_start": m.due_on < run.starts_on,
-        }
-        for m in milestones
-    ]
+    points = []
+    for m in milestones:
+        done_count, total = completion.get(m.pk, (0, 0))
+        done = m.completed_at is not None or (total > 0 and done_count >= total)
+        points.append(
+            {
+                "milestone": m,
+                "left": at(m.due_on),
+                "done": done,
+                "late": not done and m.due_on < today,
+                "done_count": done_count,
+                "total": total,
+                "moved": m.due_on != run.final_deadline - datetime.timedelta(days=m.days_before_deadline),
+            }
+        )
     return {
         "timeline_points": points,
-        "timeline_start": first,
-        "timeline_end": last,
         "timeline_deadline_left": at(run.final_deadline),
         "timeline_start_left": at(run.starts_on),
         "timeline_today_left": at(today) if first <= today <= last else None,
         "timeline_run": run,
-        "timeline_today": today,
     }
 
 

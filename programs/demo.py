@@ -302,7 +302,9 @@ def seed_organization(organization, copy: Copy, *, mentor_users: list, log: Call
     if run is not None:
         log(f"{organization.slug}: run “{run.name}” already there")
         return run
+    # Demo day on a Friday about three weeks out: weekly milestones then fall on Fridays too.
     deadline = today + datetime.timedelta(days=21)
+    deadline += datetime.timedelta(days=(4 - deadline.weekday()) % 7)
     run = services.run_create(
         organization=organization,
         program=program,

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import ArchivableTenantModel, TenantModel
 
@@ -38,9 +39,9 @@ class Run(TenantModel):
     """One cohort of a program, with dates and a final deadline (e.g. demo day)."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        ACTIVE = "active", _("Active")
-        FINISHED = "finished", _("Finished")
+        DRAFT = "draft", pgettext_lazy("run status", "Draft")
+        ACTIVE = "active", pgettext_lazy("run status", "Active")
+        FINISHED = "finished", pgettext_lazy("run status", "Finished")
 
     program = models.ForeignKey(Program, verbose_name=_("program"), on_delete=models.PROTECT, related_name="runs")
     name = models.CharField(_("name"), max_length=200)

@@ -214,6 +214,28 @@ def help_request_counts_by_status(*, organization, run) -> dict[str, int]:
     return {row["status"]: row["n"] for row in rows}
 
 
+def milestone_completion_counts(*, organization, run) -> dict[int, tuple[int, int]]:
+    """Per milestone of the run: (current enrollments that are done, current enrollments). Two queries."""
+    current = (
+        Enrollment.objects.for_organization(organization)
+        .filter(run=run, archived_at__isnull=True, status__in=CURRENT_ENROLLMENT_STATUSES)
+        .count()
+    )
+    done = dict(
+        MilestoneProgress.objects.for_organization(organization)
+        .filter(
+            milestone__run=run,
+            status=MilestoneProgress.Status.DONE,
+            enrollment__archived_at__isnull=True,
+            enrollment__status__in=CURRENT_ENROLLMENT_STATUSES,
+        )
+        .values_list("milestone_id")
+        .annotate(n=Count("id"))
+    )
+    milestone_ids = Milestone.objects.for_organization(organization).filter(run=run).values_list("id", flat=True)
+    return {pk: (done.get(pk, 0), current) for pk in milestone_ids}
+
+
 # --- the run dashboard -------------------------------------------------------------------
 
 
