@@ -335,6 +335,7 @@ def run_plan_preview(*, organization, run: Run) -> PlanPreview:
     _require_same_organization(organization, run=run)
     templates = MilestoneTemplate.objects.for_organization(organization).filter(program_id=run.program_id)
     existing = {m.template_id: m for m in selectors.milestones_for_run(organization=organization, run=run)}
+    finished = _finished_milestone_ids(organization, run)
     preview = PlanPreview(run=run, deadline=run.final_deadline)
     for template in templates.order_by("-days_before_deadline", "id"):
         milestone = existing.get(template.id)
@@ -343,7 +344,7 @@ def run_plan_preview(*, organization, run: Run) -> PlanPreview:
                 planned=_plan_date(run, run.final_deadline, template.name, template.days_before_deadline),
                 milestone=milestone,
                 template=template,
-                completed=bool(milestone and milestone.completed_at),
+                completed=bool(milestone and milestone.pk in finished),
             )
         )
     return preview
@@ -417,16 +418,32 @@ def run_deadline_move_preview(*, organization, run: Run, new_deadline: datetime.
     except ValidationError as error:
         raise ValidationError({"final_deadline": error.message_dict.get("final_deadline", error.messages)})
     preview = PlanPreview(run=run, deadline=new_deadline)
+    finished = _finished_milestone_ids(organization, run)
     for milestone in selectors.milestones_for_run(organization=organization, run=run):
         preview.rows.append(
             PlanRow(
                 planned=_plan_date(run, new_deadline, milestone.name, milestone.days_before_deadline),
                 milestone=milestone,
                 template=None,
-                completed=milestone.completed_at is not None,
+                completed=milestone.pk in finished,
             )
         )
     return preview
+
+
+def _finished_milestone_ids(organization, run: Run) -> set[int]:
+    """Milestones that stay where they are when re-planning.
+
+    Completed means marked completed by the PM, or done by every current enrollment
+    (moving a deliverable everyone has already handed in would only confuse).
+    """
+    counts = selectors.milestone_completion_counts(organization=organization, run=run)
+    marked = set(
+        Milestone.objects.for_organization(organization)
+        .filter(run=run, completed_at__isnull=False)
+        .values_list("id", flat=True)
+    )
+    return marked | {pk for pk, (done, total) in counts.items() if total and done >= total}
 
 
 @transaction.atomic

@@ -152,3 +152,15 @@ def test_the_calendar_feed_needs_the_right_secret_and_organization(
 ):
     assert client.get(f"/p/calendar/{organization.slug}/wrong-token.ics").status_code == 404
     assert client.get(f"/p/calendar/{other_organization.slug}/{autumn_run.calendar_token}.ics").status_code == 404
+
+
+def test_a_milestone_everyone_has_done_stays_when_the_deadline_moves(organization, autumn_run):
+    from tests.factories.programs import EnrollmentFactory, MilestoneProgressFactory
+
+    handed_in = MilestoneFactory(run=autumn_run, days_before_deadline=20, due_on=D(2026, 9, 15))
+    for enrollment in EnrollmentFactory.create_batch(2, run=autumn_run):
+        MilestoneProgressFactory(milestone=handed_in, enrollment=enrollment, status="done")
+    EnrollmentFactory(run=autumn_run, status="dropped")  # a dropped participant does not hold it back
+    services.run_deadline_move(organization=organization, run=autumn_run, new_deadline=D(2026, 10, 8))
+    handed_in.refresh_from_db()
+    assert handed_in.due_on == D(2026, 9, 15)
