@@ -14,7 +14,8 @@ import http.client
 import ipaddress
 import json
 import socket
-from email.utils import formataddr, parseaddr
+from email.headerregistry import Address
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -139,7 +140,7 @@ def send_email(*, notification, organization_name: str, unsubscribe_url: str, co
     email = EmailMultiAlternatives(
         subject=notification.subject_line,
         body=notification.body_text,
-        from_email=formataddr((organization_name, sender_address())),
+        from_email=str(Address(display_name=organization_name, addr_spec=sender_address())),
         to=[notification.recipient],
         headers=headers,
         connection=connection,

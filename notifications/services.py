@@ -14,6 +14,10 @@ Exactly once, nothing lost:
    row is retried with back-off (kept below the broker's visibility timeout), then
    marked failed for a program manager to retry from the outbox.
 
+   The relay task therefore does not run in one transaction like other tasks
+   (:class:`core.rls.TenantTask`); each row's transaction carries the organization's
+   row-level-security context itself.
+
    SQLite (the embedded default) has no ``SKIP LOCKED``: the relay opens each
    transaction with a write, which takes SQLite's database-wide write lock, so two
    relays take turns instead of skipping each other.
@@ -39,6 +43,7 @@ from django.db.models import F, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core import rls
 from core.models import Organization
 from notifications import channels, content, links, selectors
 from notifications.models import Channel, DeliveryAttempt, Kind, Notification, NotificationSettings, Unsubscribe
@@ -401,16 +406,24 @@ def _deliver(
 
 
 def notification_relay(*, organization: Organization, limit: int = RELAY_BATCH_SIZE) -> RelayResult:
-    """Send up to ``limit`` due rows of one organization, each exactly once."""
+    """Send up to ``limit`` due rows of one organization, each exactly once.
+
+    Not one transaction on purpose: each row is claimed, sent and marked sent in its
+    own transaction, with the organization's row-level-security context
+    (:func:`core.rls.organization_context`), so that what was sent stays sent when
+    the worker dies later in the batch. Call it outside a transaction (the relay
+    task does; see ``notifications.tasks.OwnTransactionsTask``).
+    """
     result = RelayResult()
-    settings = selectors.notification_settings_for(organization=organization)
+    with rls.organization_context(organization.id):
+        settings = selectors.notification_settings_for(organization=organization)
     rules = SendingRules.for_organization(organization, settings)
     mail_connection = None
     try:
         for _index in range(limit):
             if mail_connection is None:
                 mail_connection = get_connection(fail_silently=False)
-            with transaction.atomic():
+            with rls.organization_context(organization.id):  # one transaction per row
                 row = _claim_next_due(organization)
                 if row is None:
                     break
@@ -427,7 +440,8 @@ def notification_relay(*, organization: Organization, limit: int = RELAY_BATCH_S
                 _close_quietly(mail_connection)
                 mail_connection = None
         else:
-            result.more_due = selectors.has_pending_due(organization=organization, now=timezone.now())
+            with rls.organization_context(organization.id):
+                result.more_due = selectors.has_pending_due(organization=organization, now=timezone.now())
     finally:
         _close_quietly(mail_connection)
     return result

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import DatabaseError
 from django.utils import timezone
 
+from core import rls
 from core.models import Organization
 from core.tenancy import tenant_guard
 from notifications import selectors, services
@@ -33,6 +34,22 @@ TASK_RETRY = {
     "retry_jitter": True,
     "max_retries": 5,
 }
+
+
+class OwnTransactionsTask(Task):
+    """Base of the relay task: no task-wide transaction; the body opens its own.
+
+    Other tasks run in one transaction (:class:`core.rls.TenantTask`). The relay
+    cannot: a message must be recorded as sent in the same moment it is sent, not when
+    the whole batch ends, or a worker that dies in the middle of a batch would undo
+    (and later repeat) what it already sent. The unscoped-query guard is armed as for
+    every task; each of the relay's transactions sets its own row-level-security
+    context (:func:`core.rls.organization_context`).
+    """
+
+    def __call__(self, *args, **kwargs):
+        with tenant_guard(), rls.request_scope():
+            return super().__call__(*args, **kwargs)
 
 
 def _organization(organization_id: int) -> Organization | None:
@@ -69,13 +86,12 @@ def relay_all_organizations() -> int:
     return len(organization_ids)
 
 
-@shared_task(name="notifications.relay_organization", ignore_result=True, **TASK_RETRY)
+@shared_task(name="notifications.relay_organization", base=OwnTransactionsTask, ignore_result=True, **TASK_RETRY)
 def relay_organization(*, organization_id: int) -> dict:
-    with tenant_guard():
-        organization = _organization(organization_id)
-        if organization is None:
-            return {}
-        result = services.notification_relay(organization=organization)
+    organization = _organization(organization_id)
+    if organization is None:
+        return {}
+    result = services.notification_relay(organization=organization)
     if result.more_due:
         relay_organization.delay(organization_id=organization_id)
     elif result.retry_in_seconds:

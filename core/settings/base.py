@@ -204,3 +204,14 @@ CELERY_BEAT_SCHEDULE["integrations-idempotency-purge"] = {
     "task": "integrations.tasks.idempotency_records_purge",
     "schedule": 3600.0,
 }
+
+# --- Reminders (issue #7): plan what is due, then relay the outbox. Both are
+# idempotent, so a second beat started by mistake sends nothing twice (docs/operations.md).
+CELERY_BEAT_SCHEDULE["notifications-plan"] = {
+    "task": "notifications.plan_all_organizations",
+    "schedule": env.float("NOTIFICATIONS_PLAN_INTERVAL_SECONDS", default=300.0),
+}
+CELERY_BEAT_SCHEDULE["notifications-relay"] = {
+    "task": "notifications.relay_all_organizations",
+    "schedule": env.float("NOTIFICATIONS_RELAY_INTERVAL_SECONDS", default=60.0),
+}

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
+from core import rls
 from core.models import Organization
 from core.tenancy import tenant_guard
 from notifications import selectors, services
@@ -25,7 +26,11 @@ class Command(BaseCommand):
             raise CommandError(f"No organization with slug {options['organization']!r}")
         if not 1 <= options["days"] <= 60:
             raise CommandError("--days must be between 1 and 60")
-        with tenant_guard(), translation.override(options["language"] or organization.language):
+        with (
+            tenant_guard(),
+            rls.organization_context(organization.id),
+            translation.override(options["language"] or organization.language),
+        ):
             run = None
             if options["run"] is not None:
                 run = selectors.runs_for_preview(organization=organization).filter(pk=options["run"]).first()
