@@ -179,4 +179,9 @@ def add_problem_responses(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             for status_code in sorted(set(codes)):
                 responses.setdefault(str(status_code), _problem_response(status_code, path))
+            for status, response in responses.items():
+                # A view that declared an error with a description only still answers problem+json.
+                if status[:1] in ("4", "5") and isinstance(response, dict) and "content" not in response:
+                    documented = _problem_response(int(status) if int(status) in _EXAMPLE_DETAILS else 400, path)
+                    response["content"] = documented["content"]
     return result
