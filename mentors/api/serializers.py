@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.serializers import TenantModelSerializer, django_to_drf_errors
@@ -187,6 +188,16 @@ class DevelopmentGoalSerializer(TenantModelSerializer):
         return _call(services.goal_update, organization=self.context["organization"], goal=instance, **validated_data)
 
 
+@extend_schema_field({"type": "string"})
+class CheckInGoalStatusField(serializers.ChoiceField):
+    """The goal's status given at a check-in.
+
+    Described as a plain string in the schema: the same choices are the goal's
+    ``status`` enum, and a second component using them would make drf-spectacular
+    name the enum by a hash.
+    """
+
+
 class KeyResultReadingSerializer(serializers.ModelSerializer):
     class Meta:
         model = KeyResultReading
@@ -201,7 +212,11 @@ class GoalCheckInSerializer(TenantModelSerializer):
         help_text='New current values by key-result id, e.g. {"12": 3}.',
     )
     readings = KeyResultReadingSerializer(many=True, read_only=True)
-    status = serializers.ChoiceField(choices=DevelopmentGoal.Status.choices, required=False)
+    status = CheckInGoalStatusField(
+        choices=DevelopmentGoal.Status.choices,
+        required=False,
+        help_text="The goal's status as of this check-in (on_track, behind, at_risk, done); the goal takes it on.",
+    )
 
     class Meta:
         model = GoalCheckIn
