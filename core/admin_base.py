@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -96,6 +97,9 @@ def restore_selected(modeladmin, request, queryset):
 
 class TenantScopedFormMixin:
     """Limits every foreign-key and many-to-many choice to the active organization."""
+
+    # A link typed without a scheme means https (Django 6's default, chosen now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def _scope_formfield(self, db_field, request, formfield):
         if formfield is not None and hasattr(formfield, "queryset") and issubclass(db_field.related_model, TenantModel):

@@ -81,7 +81,6 @@ DATABASES["default"].setdefault("TEST", {})
 if env("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"]["NAME"] = env("TEST_DATABASE_NAME")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 default: a link typed without a scheme means https
 # PostgreSQL row-level security (docs/security.md): the role the web and worker
 # processes log in as (created by `manage.py setup_database_roles`); migrate runs as
 # the owner of the tables.
