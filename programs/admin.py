@@ -262,9 +262,11 @@ class RunAdmin(TenantAdmin):
         url = calendar_url(self._request, obj)
         return format_html(
             '<input type="text" readonly value="{}" style="width: 40em" onclick="this.select()">'
-            '<div class="help">{}</div>',
+            '<div class="help">{} <a href="{}">{}</a></div>',
             url,
             _("Anyone with this secret address can subscribe to the run's milestones from their calendar app."),
+            reverse("admin:programs_run_rotate_calendar", args=[obj.pk]),
+            _("Replace the address"),
         )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -475,7 +477,9 @@ class RunAdmin(TenantAdmin):
         if request.method == "POST":
             services.run_calendar_token_rotate(organization=run.organization, run=run)
             messages.success(request, gettext("The calendar address was replaced; the old one no longer works."))
-        return HttpResponseRedirect(reverse("admin:programs_run_change", args=[run.pk]))
+            return HttpResponseRedirect(reverse("admin:programs_run_change", args=[run.pk]))
+        context = self._context(request, run, gettext("Replace the calendar address: %(run)s") % {"run": run.name})
+        return TemplateResponse(request, "admin/programs/run/rotate_calendar.html", context)
 
 
 def calendar_url(request, run: Run) -> str:
@@ -585,6 +589,7 @@ class EnrollmentMentorInline(ConstantQueryChoicesMixin, TenantInline):
 
 class MilestoneProgressInline(ConstantQueryChoicesMixin, TenantInline):
     model = MilestoneProgress
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fields = ["milestone", "status", "evidence_url", "note"]
 
     def get_queryset(self, request):
@@ -776,6 +781,7 @@ class MilestoneAdmin(TenantAdmin):
 
 @admin.register(MilestoneProgress)
 class MilestoneProgressAdmin(TenantAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["enrollment", "milestone", "status", "evidence_url", "updated_at"]
     list_filter = ["status", run_filter("milestone__run")]
     list_select_related = ["enrollment__participant", "enrollment__team", "milestone"]
