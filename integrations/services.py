@@ -244,6 +244,36 @@ def webhook_event_record(*, organization: Organization, event: str, payload: dic
     return deliveries
 
 
+TEST_EVENT = "webhook.test"
+
+
+@transaction.atomic
+def webhook_test_send(*, organization: Organization, subscription: WebhookSubscription) -> WebhookDelivery:
+    """Queue a ``webhook.test`` event to one subscription, whatever events it wants.
+
+    Lets an integrator check their receiver and signature verification before any
+    real event happens. Delivered, retried and logged like any other event.
+    """
+    if subscription.organization_id != organization.id:
+        raise ValueError("subscription of another organization")
+    now = timezone.now()
+    delivery = WebhookDelivery(
+        organization=organization,
+        subscription=subscription,
+        event_id=f"msg_{uuid.uuid4().hex}",
+        event_type=TEST_EVENT,
+        body=webhook_body(
+            event=TEST_EVENT,
+            payload={"subscription": subscription.pk, "organization": organization.slug},
+            occurred_at=now.astimezone(UTC),
+        ),
+        next_attempt_at=now,
+    )
+    delivery.save()
+    _enqueue_delivery(delivery)
+    return delivery
+
+
 def _retry_schedule() -> tuple[int, ...]:
     return tuple(getattr(settings, "WEBHOOKS_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE))
 

@@ -61,6 +61,21 @@ class WebhookSubscriptionViewSet(ArchivableTenantModelViewSet):
         subscription = services.webhook_secret_rotate(organization=self.organization, subscription=self.get_object())
         return Response(self.get_serializer(subscription).data)
 
+    @extend_schema(
+        summary="Send a test event",
+        description=(
+            "Queues a `webhook.test` event (`data`: the subscription id and organization slug) to this "
+            "subscription only, signed like every other event. Follow it in the delivery log."
+        ),
+        request=None,
+        responses={202: WebhookDeliverySerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="send-test")
+    def send_test(self, request, *args, **kwargs):
+        delivery = services.webhook_test_send(organization=self.organization, subscription=self.get_object())
+        delivery = selectors.webhook_deliveries(organization=self.organization).get(pk=delivery.pk)
+        return Response(WebhookDeliverySerializer(delivery, context=self.get_serializer_context()).data, status=202)
+
 
 @extend_schema_view(
     list=extend_schema(summary="List webhook deliveries with their attempts"),

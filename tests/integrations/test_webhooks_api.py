@@ -112,3 +112,20 @@ def test_lists_make_a_constant_number_of_queries(organization, pm_client):
         more = WebhookSubscriptionFactory(organization=organization)
         WebhookDeliveryFactory(subscription=more)
     assert (count(SUBSCRIPTIONS), count(DELIVERIES)) == few
+
+
+def test_a_test_event_reaches_the_receiver_signed(
+    organization, pm_client, webhook_receiver, django_capture_on_commit_callbacks
+):
+    from standardwebhooks.webhooks import Webhook
+
+    subscription = WebhookSubscriptionFactory(
+        organization=organization, url=webhook_receiver.url, events=["milestone.overdue"]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = pm_client.post(f"{SUBSCRIPTIONS}{subscription.pk}/send-test/")
+    assert response.status_code == 202
+    [request] = webhook_receiver.requests
+    event = Webhook(subscription.secret).verify(request["body"], request["headers"])
+    assert event["type"] == "webhook.test"
+    assert event["data"] == {"subscription": subscription.pk, "organization": "hanbit"}
