@@ -77,7 +77,7 @@ class FrameworkAdmin(TenantAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(level_count=Count("levels"))
 
-    @admin.display(description=_("levels"), ordering="level_count")
+    @admin.display(description=_("number of levels"), ordering="level_count")
     def level_count(self, obj):
         return obj.level_count
 
@@ -116,7 +116,7 @@ class AssessmentWindowAdmin(TenantAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(assessment_count=Count("assessments"))
 
-    @admin.display(description=_("assessments"), ordering="assessment_count")
+    @admin.display(description=_("number of assessments"), ordering="assessment_count")
     def assessment_count(self, obj):
         return obj.assessment_count
 
@@ -373,7 +373,7 @@ class ValueSurveyAdmin(TenantAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(response_count=Count("responses"))
 
-    @admin.display(description=_("responses"), ordering="response_count")
+    @admin.display(description=_("number of responses"), ordering="response_count")
     def response_count(self, obj):
         return obj.response_count
 

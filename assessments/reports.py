@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -499,12 +500,18 @@ class StatementResult:
 
 
 @dataclass
+class OwnWords:
+    text: str
+    count: int  # how many respondents said exactly this
+
+
+@dataclass
 class SurveyReport:
     survey: ValueSurvey
     respondents: dict[str, int | None]  # None: hidden (anonymous survey, fewer than three)
     hidden_groups: list[str]
     statements: list[StatementResult]  # ranked by the size of the gap
-    own_words: dict[str, dict[str, list[str]]]  # kind -> {"values"/"improve"/"stop": [...]}
+    own_words: dict[str, dict[str, list[OwnWords]]]  # kind -> {"values"/"improve"/"stop": [...]}
 
     @property
     def kinds(self) -> list[tuple[str, str]]:
@@ -577,7 +584,9 @@ def survey_report(*, organization: Organization, survey: ValueSurvey) -> SurveyR
         )
     results.sort(key=lambda r: (r.gap is None, -abs(r.gap or 0), r.statement.position, r.statement.pk))
 
-    own_words: dict[str, dict[str, list[str]]] = {k: {"values": [], "improve": [], "stop": []} for k in shown}
+    collected: dict[str, dict[str, Counter]] = {
+        k: {"values": Counter(), "improve": Counter(), "stop": Counter()} for k in shown
+    }
     texts = (
         SurveyResponse.objects.for_organization(organization)
         .filter(survey=survey, respondent_kind__in=shown)
@@ -585,15 +594,23 @@ def survey_report(*, organization: Organization, survey: ValueSurvey) -> SurveyR
         .order_by()
     )
     for kind, values, improve, stop in texts:
-        for name, text in (("values", values), ("improve", improve), ("stop", stop)):
-            if name == "values":
-                own_words[kind][name].extend(line.strip(" -•\t") for line in text.splitlines() if line.strip(" -•\t"))
-            elif text:
-                own_words[kind][name].append(text)
-    # Sorted, not in the order of answering, so that the order reveals nothing.
-    for lists in own_words.values():
-        for name in lists:
-            lists[name].sort(key=str.casefold)
+        # "What do you value?" takes one value per line; the other answers stay whole.
+        collected[kind]["values"].update(line.strip(" -•\t") for line in values.splitlines() if line.strip(" -•\t"))
+        for name, text in (("improve", improve), ("stop", stop)):
+            if text:
+                collected[kind][name][text] += 1
+    # The same words said by several people count once, with how many said them; the
+    # order is by count and text, never by time of answering, so it reveals nothing.
+    own_words = {
+        kind: {
+            name: [
+                OwnWords(text=text, count=count)
+                for text, count in sorted(counter.items(), key=lambda item: (-item[1], item[0].casefold()))
+            ]
+            for name, counter in lists.items()
+        }
+        for kind, lists in collected.items()
+    }
     # A hidden group's exact size (1 or 2) is withheld too.
     shown_counts = {k: (None if k in hidden else n) for k, n in counts.items()}
     return SurveyReport(
@@ -628,7 +645,7 @@ def survey_report_csv(report: SurveyReport) -> str:
                 row += [group.respondents, group.importance, group.satisfaction]
         writer.writerow(row)
     writer.writerow([])
-    writer.writerow([_("respondent group"), _("question"), _("answer")])
+    writer.writerow([_("respondent group"), _("question"), _("answer"), _("said by")])
     questions = {
         "values": _("What do you value?"),
         "improve": _("What should we improve?"),
@@ -636,6 +653,6 @@ def survey_report_csv(report: SurveyReport) -> str:
     }
     for kind, label in report.kinds:
         for name, question in questions.items():
-            for text in report.own_words.get(kind, {}).get(name, []):
-                writer.writerow([label, question, text])
+            for words in report.own_words.get(kind, {}).get(name, []):
+                writer.writerow([label, question, words.text, words.count])
     return out.getvalue()

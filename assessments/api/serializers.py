@@ -384,10 +384,15 @@ class StatementResultSerializer(serializers.Serializer):
     mentors = GroupFiguresSerializer(source="groups.mentor")
 
 
+class OwnWordSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    count = serializers.IntegerField(help_text="How many respondents gave exactly this answer.")
+
+
 class OwnWordsSerializer(serializers.Serializer):
-    values = serializers.ListField(child=serializers.CharField())
-    improve = serializers.ListField(child=serializers.CharField())
-    stop = serializers.ListField(child=serializers.CharField())
+    values = OwnWordSerializer(many=True, help_text="Answers to “What do you value?”, one value per line.")
+    improve = OwnWordSerializer(many=True, help_text="Answers to “What should we improve?”.")
+    stop = OwnWordSerializer(many=True, help_text="Answers to “What should we stop?”.")
 
 
 class SurveyReportSerializer(serializers.Serializer):

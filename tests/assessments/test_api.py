@@ -267,7 +267,7 @@ def test_the_survey_report_and_csv(pm_api, survey, run):
     report = pm_api.get(f"{BASE}/value-surveys/{survey.pk}/report/").json()
     assert report["respondents"] == {"participant": 3, "mentor": 0}
     assert report["statements"][0]["text"] == "Customer interviews" and report["statements"][0]["gap"] == 3.0
-    assert report["own_words"]["participant"]["values"] == ["Peers", "Peers", "Peers"]
+    assert report["own_words"]["participant"]["values"] == [{"text": "Peers", "count": 3}]
     csv_response = pm_api.get(f"{BASE}/value-surveys/{survey.pk}/report-csv/")
     assert csv_response.status_code == 200 and csv_response["Content-Type"].startswith("text/csv")
     assert "Customer interviews" in csv_response.content.decode("utf-8-sig")

@@ -45,8 +45,8 @@ class IndicatorFactory(factory.django.DjangoModelFactory):
     level = factory.SubFactory(LevelFactory)
     organization = factory.SelfAttribute("level.organization")
     position = factory.Sequence(lambda n: n + 1)
-    text_ko = "고객과 함께 시험한다"
-    text_en = "Tests with customers"
+    text_ko = factory.Sequence(lambda n: f"고객과 함께 시험한다 {n}")
+    text_en = factory.Sequence(lambda n: f"Tests with customers {n}")
 
 
 class AssessmentWindowFactory(factory.django.DjangoModelFactory):
