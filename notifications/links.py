@@ -80,13 +80,17 @@ UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 
 
 def unsubscribe_token(*, organization_id: int, email: str, kind: str, language: str = "") -> str:
-    """A signed token naming one person and one kind. It does not expire: old emails keep working."""
+    """A signed token naming one person and one kind.
+
+    Deterministic (no timestamp), so the link in the body and the List-Unsubscribe
+    header are the same, and it does not expire: old emails keep working.
+    """
     from django.core import signing
 
     payload = {"o": organization_id, "e": email.strip().lower(), "k": kind}
     if language:
         payload["l"] = language
-    return signing.dumps(payload, salt=UNSUBSCRIBE_SALT, compress=True)
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object(payload, compress=True)
 
 
 def unsubscribe_token_read(token: str) -> dict | None:
@@ -94,7 +98,7 @@ def unsubscribe_token_read(token: str) -> dict | None:
     from django.core import signing
 
     try:
-        payload = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        payload = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign_object(token)
         return {
             "organization_id": int(payload["o"]),
             "email": str(payload["e"]),

@@ -32,7 +32,7 @@ class Kind(models.TextChoices):
     ASSESSMENT_CLOSING = "assessment_closing", _("Assessment window closing soon")
     HELP_REQUEST_UNANSWERED = "help_request_unanswered", _("Help request unanswered (to mentors)")
     HELP_REQUEST_ESCALATED = "help_request_escalated", _("Help request still unanswered (to program managers)")
-    PARTICIPANT_SILENT = "participant_silent", _("Check-in request to a quiet participant")
+    PARTICIPANT_SILENT = "participant_silent", _("Check-in request")
     GOAL_CHECKIN_DUE = "goal_checkin_due", _("Development goal check-in due")
     DIGEST_PM = "digest_pm", _("Weekly digest for program managers")
     DIGEST_MENTOR = "digest_mentor", _("Weekly digest for mentors")

@@ -125,7 +125,11 @@ class Planner:
         return sorted(self._unique(planned), key=lambda p: (p.scheduled_for, p.kind, p.address))
 
     def daily(self, day: datetime.date, *, at: datetime.datetime) -> list[Planned]:
-        scheduled = min(self.rules.send_moment(day), at)
+        """The daily rules on local ``day``, evaluated at ``at``, which is also when the rows are due.
+
+        (Planning runs at the send moment or later, the preview at each day's send moment.)
+        """
+        scheduled = at
         planned: list[Planned] = []
         for rule in (
             self._milestones,

@@ -46,7 +46,7 @@ def test_milestone_coming_up_goes_to_participants_lead_days_before(organization,
     korean = next(n for n in upcoming if n.language == "ko")
     assert korean.subject_key == f"milestone:{milestone.id}:enrollment:{cohort['korean'].id}"
     assert korean.slot == "due:2026-03-13"
-    assert korean.scheduled_for == datetime.datetime(2026, 3, 10, 0, 0, tzinfo=UTC)  # 09:00 in Seoul
+    assert korean.scheduled_for == TUESDAY_10AM_SEOUL  # planned in the daily window, due at once
     assert "고객 인터뷰 10건" in korean.subject_line
     assert "/n/unsubscribe/" in korean.body_text
     assert korean.body_html.startswith("<!DOCTYPE html>")
@@ -341,3 +341,55 @@ def test_the_preview_shows_what_will_be_sent_in_the_next_14_days_and_why(organiz
     assert [r["when"] for r in preview] == sorted(r["when"] for r in preview)
     # Nothing is written by a preview.
     assert Notification.objects.for_organization(organization).count() == 0
+
+
+def test_assessment_window_reminders_go_to_whoever_still_has_to_assess(organization, reminder_settings, cohort):
+    from assessments import services as assessment_services
+    from assessments.models import Assessment
+    from tests.factories.assessments import AssessmentWindowFactory, LevelFactory
+
+    window = AssessmentWindowFactory(
+        run=cohort["run"],
+        opens_at=datetime.datetime(2026, 3, 9, 0, 0, tzinfo=UTC),
+        closes_at=datetime.datetime(2026, 3, 20, 0, 0, tzinfo=UTC),  # Friday 09:00 in Seoul
+    )
+    level = LevelFactory(framework=window.framework, number=2)
+    assessment_services.assessment_submit(
+        organization=organization,
+        window=window,
+        level=level,
+        assessor_role=Assessment.Role.SELF,
+        subject_enrollment=cohort["english"],
+        now=datetime.datetime(2026, 3, 9, 12, 0, tzinfo=UTC),
+    )
+
+    plan(organization)
+    opened = rows(organization, kind=Kind.ASSESSMENT_OPENED)
+    assert [n.recipient for n in opened] == ["mentor.park@hanbit.test", "minji@startup.test"]
+    to_founder = next(n for n in opened if n.recipient == "minji@startup.test")
+    assert "/a/self/" in to_founder.body_text  # her own signed self-assessment link
+    to_mentor = next(n for n in opened if n.recipient == "mentor.park@hanbit.test")
+    assert "김민지" in to_mentor.body_text
+
+    wednesday = datetime.datetime(2026, 3, 18, 1, 0, tzinfo=UTC)  # within two days of closing
+    plan(organization, now=wednesday)
+    closing = rows(organization, kind=Kind.ASSESSMENT_CLOSING)
+    assert sorted(n.recipient for n in closing) == ["mentor.park@hanbit.test", "minji@startup.test"]
+    assert plan(organization, now=wednesday + datetime.timedelta(days=1)) == 0
+
+
+def test_the_goal_and_assessment_rules_read_other_apps_only_through_the_organization(
+    organization, reminder_settings, cohort, other_organization
+):
+    from tests.factories.assessments import AssessmentWindowFactory
+
+    other_run = RunFactory(program__organization=other_organization)
+    EnrollmentFactory(run=other_run)
+    AssessmentWindowFactory(
+        run=other_run,
+        opens_at=datetime.datetime(2026, 3, 9, 0, 0, tzinfo=UTC),
+        closes_at=datetime.datetime(2026, 3, 20, 0, 0, tzinfo=UTC),
+    )
+    DevelopmentGoalFactory(mentor=MentorFactory(organization=other_organization))
+    plan(organization)
+    assert rows(organization, kind__in=[Kind.ASSESSMENT_OPENED, Kind.GOAL_CHECKIN_DUE]) == []

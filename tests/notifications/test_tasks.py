@@ -38,6 +38,8 @@ def test_planning_task_plans_and_rings_the_relay(organization, due_today, django
     subjects = sorted(m.subject for m in mail.outbox)
     assert len([s for s in subjects if "Customer interviews" in s]) == 2
     assert Notification.objects.for_organization(organization).filter(status="pending").count() == 0
+    for message in mail.outbox:  # the one-click link of the header is the one in the text
+        assert message.extra_headers["List-Unsubscribe"][1:-1] in message.body
 
 
 def test_fan_out_tasks_reach_every_organization(organization, other_organization, due_today):
