@@ -205,6 +205,9 @@ CELERY_BEAT_SCHEDULE["integrations-idempotency-purge"] = {
     "schedule": 3600.0,
 }
 
+# Where people reach the platform: the base of links in emails sent by workers (no request there).
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000/")
+
 # --- Reminders (issue #7): plan what is due, then relay the outbox. Both are
 # idempotent, so a second beat started by mistake sends nothing twice (docs/operations.md).
 CELERY_BEAT_SCHEDULE["notifications-plan"] = {
