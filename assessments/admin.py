@@ -280,6 +280,7 @@ class VersionInline(ReadOnlyInline):
 @admin.register(Assessment)
 class AssessmentAdmin(TenantAdmin):
     form = AssessmentAdminForm
+    autocomplete_fields = ["subject_enrollment"]  # a cohort can be large; searched within the organization
     list_display = ["subject", "window", "assessor_role", "assessor", "level", "version", "submitted_at"]
     list_filter = ["assessor_role", WindowListFilter]
     list_select_related = [

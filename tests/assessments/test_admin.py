@@ -116,6 +116,8 @@ def test_another_organization_sees_none_of_it(
 
 
 def test_a_program_manager_assesses_in_the_admin(pm_admin, open_window, enrollment, levels, program_manager):
+    form_page = pm_admin.get("/admin/assessments/assessment/add/")
+    assert form_page.status_code == 200 and "admin-autocomplete" in form_page.content.decode()
     indicator = levels[3].indicators.first()
     response = pm_admin.post(
         "/admin/assessments/assessment/add/",
