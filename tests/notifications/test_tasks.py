@@ -126,3 +126,22 @@ def test_the_preview_command_refuses_another_organizations_run(organization, oth
         call_command("notifications_preview", organization.slug, "--run", str(other_run.id), stdout=io.StringIO())
     with pytest.raises(CommandError):
         call_command("notifications_preview", "no-such-org", stdout=io.StringIO())
+
+
+@pytest.mark.postgres
+def test_planning_relaying_and_unsubscribing_work_under_row_level_security(
+    as_app_role, organization, other_organization, due_today, django_capture_on_commit_callbacks
+):
+    theirs = NotificationFactory(organization=other_organization, recipient="theirs@startup.test")
+    with as_app_role():
+        with django_capture_on_commit_callbacks(execute=True):
+            assert tasks.plan_organization.delay(organization_id=organization.id).get() > 0
+        assert any("Customer interviews" in m.subject for m in mail.outbox)
+        assert "theirs@startup.test" not in {m.to[0] for m in mail.outbox}
+        tasks.relay_all_organizations.delay()  # the fan-out finds the other organization's due row
+        assert "theirs@startup.test" in {m.to[0] for m in mail.outbox}
+        response = Client().post(f"/n/unsubscribe/{_token(organization)}/")
+        assert response.status_code == 200
+    theirs.refresh_from_db()
+    assert theirs.status == Notification.Status.SENT
+    assert Unsubscribe.objects.for_organization(organization).count() == 1
