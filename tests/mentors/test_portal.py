@@ -582,3 +582,11 @@ def test_an_out_of_range_score_is_a_form_error(client, organization, portal_ment
     response = client.post(url("session_rate", token), {"score": "9"})
     assert response.status_code == 200 and response.context["form"].errors["score"]
     assert not SessionRating.objects.for_organization(organization).exists()
+
+
+def test_optional_url_is_empty_for_pages_that_do_not_exist():
+    from mentors.templatetags.mentor_portal import optional_url, percent_width
+
+    assert optional_url("assessments:no_such_page") == ""
+    assert optional_url("mentors:goal_detail", 7) == "/mentor/goals/7/"
+    assert (percent_width(130), percent_width("x"), percent_width(42)) == ("100%", "0%", "42%")
