@@ -1,5 +1,6 @@
 """Per-method role checks for tenant endpoints, and scope checks for API keys."""
 
+from django.utils.translation import gettext as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from core.models import Membership
@@ -55,11 +56,11 @@ class OrganizationRolePermission(BasePermission):
 
         needed = self._needed_role(request, view)
         if needed is None or needed > Membership.Role.PROGRAM_MANAGER:
-            self.message = "API keys cannot do this; sign in as a person with the right role."
+            self.message = _("API keys cannot do this; sign in as a person with the right role.")
             return False
         scope = f"{scope_group_for_view(view)}:{'read' if request.method in SAFE_METHODS else 'write'}"
         if not api_key.has_scope(scope):
-            self.message = f"This API key lacks the scope {scope}."
+            self.message = _("This API key lacks the scope %(scope)s.") % {"scope": scope}
             self.code = "insufficient_scope"
             return False
         return True
