@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= core.settings.local
 
-.PHONY: setup run test lint bench messages clean
+.PHONY: setup run test lint bench messages clean db-roles
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ run: setup
 	@echo "==> Open http://127.0.0.1:$(PORT)/admin/  (mentor portal: http://127.0.0.1:$(PORT)/mentor/)"
 	@echo "    Stop with Ctrl-C."
 	WEB_PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+
+# PostgreSQL only: the application role (no superuser, no BYPASSRLS, owns nothing) and
+# row-level security on every tenant table. Run as the owner; idempotent (docs/security.md).
+db-roles: setup
+	$(BIN)/python manage.py setup_database_roles
 
 test: setup
 	DJANGO_SETTINGS_MODULE=core.settings.test $(BIN)/pytest $(PYTEST_ARGS)

@@ -2,9 +2,8 @@ import importlib
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
-from core import demo
+from core import demo, rls
 
 # Apps contribute demo data through <app>/demo.py: seed(ctx, log). Order matters.
 DEMO_APPS = ["programs", "mentors", "assessments", "notifications", "integrations"]
@@ -18,7 +17,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  · {message}")
 
         self.stdout.write("Seeding demo data…")
-        with transaction.atomic():
+        # Demo data spans organizations: the explicit, logged way through row-level security.
+        with rls.all_organizations_context(reason="seed_demo creates demo organizations"):
             ctx = demo.seed(log)
             for app in DEMO_APPS:
                 if app not in settings.INSTALLED_APPS:
