@@ -41,6 +41,12 @@ db-roles: setup
 test: setup
 	DJANGO_SETTINGS_MODULE=core.settings.test $(BIN)/pytest $(PYTEST_ARGS)
 
+# Benchmarks against raw baselines on PostgreSQL (docs/performance.md). BENCH_SIZE=smoke runs in
+# seconds; the database (BENCH_DATABASE_URL, default bench_cohort) is created and dropped by the run.
+BENCH_SIZE ?= large
+bench: setup
+	$(BIN)/python -m bench.run --size $(BENCH_SIZE)
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
