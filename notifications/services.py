@@ -188,7 +188,8 @@ def notifications_preview(
     data = selectors.planning_data(organization=organization, today=rules.local_date(now), settings=settings)
     planned = Planner(data).preview(now, days=days)
     if run is not None:
-        planned = [p for p in planned if p.run_id in (run.id, None)]
+        organization_wide = (Kind.DIGEST_PM, Kind.DIGEST_MENTOR)  # the digests cover every run
+        planned = [p for p in planned if p.run_id == run.id or (p.run_id is None and p.kind in organization_wide)]
     existing = selectors.existing_keys(
         organization=organization,
         slots={p.slot for p in planned},

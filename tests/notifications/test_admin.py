@@ -180,3 +180,20 @@ def test_unsubscribes_are_scoped(organization, other_organization, pm_client):
     UnsubscribeFactory(organization=other_organization, email="theirs@startup.test")
     body = pm_client.get(reverse("admin:notifications_unsubscribe_changelist")).content.decode()
     assert "mine@startup.test" in body and "theirs@startup.test" not in body
+
+
+def test_another_organizations_unsubscribe_answers_404(other_organization, pm_client):
+    theirs = UnsubscribeFactory(organization=other_organization)
+    assert pm_client.get(reverse("admin:notifications_unsubscribe_change", args=[theirs.pk])).status_code == 404
+
+
+def test_the_unsubscribe_list_takes_the_same_queries_for_3_or_30_rows(organization, pm_client):
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert pm_client.get(reverse("admin:notifications_unsubscribe_changelist")).status_code == 200
+        return len(captured.captured_queries)
+
+    UnsubscribeFactory.create_batch(3, organization=organization)
+    few = queries()
+    UnsubscribeFactory.create_batch(27, organization=organization)
+    assert queries() == few
