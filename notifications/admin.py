@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -28,24 +29,27 @@ from notifications.schedule import zone_of
 
 class NotificationSettingsForm(forms.ModelForm):
     working_days = forms.TypedMultipleChoiceField(
-        label=_("working days"),
+        label=capfirst(_("working days")),
         choices=ISO_WEEKDAYS,
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Days of the week on which reminders are sent."),
     )
     enabled_kinds = forms.MultipleChoiceField(
-        label=_("kinds switched on"), choices=Kind.choices, widget=forms.CheckboxSelectMultiple, required=False
+        label=capfirst(_("kinds switched on")),
+        choices=Kind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
     )
     webhook_url = forms.URLField(
-        label=_("chat webhook URL"),
+        label=capfirst(_("chat webhook URL")),
         required=False,
         max_length=500,
         assume_scheme="https",
         help_text=_("An incoming-webhook URL of your team chat. Messages are posted as JSON."),
     )
     webhook_kinds = forms.MultipleChoiceField(
-        label=_("kinds posted to the webhook"),
+        label=capfirst(_("kinds posted to the webhook")),
         choices=Kind.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,

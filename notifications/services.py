@@ -56,6 +56,7 @@ logger = logging.getLogger(__name__)
 RETRY_DELAYS_SECONDS = (60, 300, 900, 1800)
 MAX_ATTEMPTS = len(RETRY_DELAYS_SECONDS) + 1
 RELAY_BATCH_SIZE = 50
+MAIL_TIMEOUT_SECONDS = 30  # unless EMAIL_TIMEOUT says otherwise
 # A row this late that meets quiet hours waits for the next window instead of going out at night.
 LATE_GRACE = datetime.timedelta(hours=1)
 
@@ -204,7 +205,8 @@ def notifications_preview(
             subject = item.build().subject
         rows.append(
             {
-                "when": rules.local(max(item.scheduled_for, now)),
+                # When the relay will actually send it: not before now, and never in quiet hours.
+                "when": rules.local(rules.next_allowed_moment(max(item.scheduled_for, now))),
                 "kind": item.kind,
                 "kind_label": Kind(item.kind).label,
                 "channel": item.channel,
@@ -423,7 +425,9 @@ def notification_relay(*, organization: Organization, limit: int = RELAY_BATCH_S
     try:
         for _index in range(limit):
             if mail_connection is None:
-                mail_connection = get_connection(fail_silently=False)
+                # A bounded wait: the row stays locked while its message is handed over.
+                timeout = getattr(django_settings, "EMAIL_TIMEOUT", None) or MAIL_TIMEOUT_SECONDS
+                mail_connection = get_connection(fail_silently=False, timeout=timeout)
             with rls.organization_context(organization.id):  # one transaction per row
                 row = _claim_next_due(organization)
                 if row is None:
