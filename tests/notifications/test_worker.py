@@ -1,6 +1,6 @@
 """Exactly once with a real Celery worker, Redis and PostgreSQL, and an SMTP sink.
 
-* a worker killed with SIGKILL in the middle of a batch;
+* a worker killed with SIGKILL in the middle of a batch (the whole worker, or one pool process);
 * a second beat started by mistake;
 * Redis restarted during a batch (a private ``redis-server`` on a free port).
 
@@ -218,6 +218,36 @@ def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
     _assert_each_once(smtp_sink, rows)
     statuses = set(Notification.objects.for_organization(organization).values_list("status", flat=True))
     assert statuses == {Notification.Status.SENT}
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        found.extend(int(child) for child in children)
+    return found
+
+
+def test_a_pool_process_killed_mid_send_is_replaced_and_the_task_redelivered(
+    postgres, shared_broker, smtp_sink, processes, organization, always_open_settings
+):
+    """acks_late + reject_on_worker_lost: the worker gives the task back, a new pool process finishes it."""
+    rows = [NotificationFactory(organization=organization, recipient=f"founder{i}@startup.test") for i in range(6)]
+    smtp_sink.hold_message_number = 2
+    processes.env = _environment(shared_broker, smtp_sink.url)
+
+    worker = processes.worker("worker", concurrency=1)
+    _client(shared_broker).send_task("notifications.relay_organization", kwargs={"organization_id": organization.id})
+    assert smtp_sink.holding.wait(DELIVERY_TIMEOUT), processes.tails()
+    (pool_process,) = _children(worker.pid)
+    os.kill(pool_process, signal.SIGKILL)
+    smtp_sink.release_hold()
+
+    # No beat here: only the redelivered task can finish the batch.
+    assert smtp_sink.wait_for(len(rows), DELIVERY_TIMEOUT), processes.tails()
+    time.sleep(1)
+    _assert_each_once(smtp_sink, rows)
+    assert "WorkerLostError" in processes.log("worker") or "exited with 'signal 9" in processes.log("worker")
 
 
 def test_a_second_beat_started_by_mistake_sends_nothing_twice(
