@@ -128,6 +128,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir),
+        "control_folder": str(_broker_dir / "control"),  # not ./control in the working directory
     }
 else:
     # Redis redelivers unacknowledged tasks after this many seconds; task retry
