@@ -393,3 +393,22 @@ def test_the_goal_and_assessment_rules_read_other_apps_only_through_the_organiza
     DevelopmentGoalFactory(mentor=MentorFactory(organization=other_organization))
     plan(organization)
     assert rows(organization, kind__in=[Kind.ASSESSMENT_OPENED, Kind.GOAL_CHECKIN_DUE]) == []
+
+
+def test_london_reminders_stay_at_nine_local_across_the_clock_change(other_organization, other_program_manager):
+    NotificationSettingsFactory(organization=other_organization)
+    run = RunFactory(program__organization=other_organization)
+    EnrollmentFactory(run=run, last_contact_at=datetime.datetime(2026, 3, 26, 9, 0, tzinfo=UTC))
+    MilestoneFactory(run=run, name="Pricing test", due_on=datetime.date(2026, 3, 31))  # clocks change on the 29th
+    thursday = datetime.datetime(2026, 3, 26, 12, 0, tzinfo=UTC)
+
+    preview = services.notifications_preview(organization=other_organization, run=run, now=thursday)
+    about = {r["kind"]: r["when"] for r in preview if "Pricing test" in r["subject"]}
+    upcoming, due = about[Kind.MILESTONE_UPCOMING], about[Kind.MILESTONE_DUE_TODAY]
+    assert (upcoming.date(), upcoming.hour, upcoming.utcoffset()) == (
+        datetime.date(2026, 3, 27),
+        9,
+        datetime.timedelta(0),
+    )
+    assert (due.date(), due.hour, due.utcoffset()) == (datetime.date(2026, 3, 31), 9, datetime.timedelta(hours=1))
+    assert due.astimezone(UTC).hour == 8
