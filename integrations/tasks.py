@@ -12,7 +12,10 @@ from core.tenancy import tenant_guard
 def webhook_deliver(*, organization_id: int, delivery_id: int) -> None:
     """One attempt at one delivery. Retries are rows with a later ``next_attempt_at``,
     picked up by :func:`webhooks_deliver_due`, not Celery countdowns: a countdown of
-    hours would outlive the broker's visibility timeout and be delivered twice."""
+    hours would outlive the broker's visibility timeout and be delivered twice.
+
+    The task runs in one transaction (``core.rls.TenantTask``): the claim's row lock
+    makes a second worker on the same delivery wait, then find it no longer due."""
     from integrations import services
 
     with tenant_guard():
@@ -22,7 +25,7 @@ def webhook_deliver(*, organization_id: int, delivery_id: int) -> None:
         services.webhook_delivery_attempt(organization=organization, delivery_id=delivery_id)
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, all_organizations_reason="find due webhook deliveries of every organization")
 def webhooks_deliver_due() -> int:
     """Periodic: hand every due delivery (retries, and first tries whose task was lost) to a worker."""
     from integrations import selectors
@@ -34,7 +37,7 @@ def webhooks_deliver_due() -> int:
     return len(due)
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, all_organizations_reason="delete expired idempotency records")
 def idempotency_records_purge() -> int:
     from integrations import services
 
