@@ -62,6 +62,10 @@ class ConstantQueryChoicesMixin:
         if related in _CHOICE_RELATIONS and "queryset" not in kwargs:
             kwargs["queryset"] = related._default_manager.select_related(*_CHOICE_RELATIONS[related])
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name in self.get_autocomplete_fields(request):
+            # An autocomplete widget renders only the chosen option and needs the real
+            # ModelChoiceIterator, so there is no list of choices to cache.
+            return formfield
         if formfield is not None and hasattr(formfield, "queryset"):
             parent = getattr(request, "_programs_parent", None)
             formfield.queryset = self.narrow_choices(db_field, formfield.queryset, parent)
@@ -553,7 +557,13 @@ class TeamAdmin(TenantAdmin):
     inlines = [TeamMembershipInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(member_total=Count("memberships", distinct=True))
+        # Meta.ordering does not apply to an aggregated (GROUP BY) query: order explicitly.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(member_total=Count("memberships", distinct=True))
+            .order_by("name", "id")
+        )
 
     @admin.display(description=_("members"), ordering="member_total")
     def member_count(self, obj):

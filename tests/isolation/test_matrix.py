@@ -59,12 +59,7 @@ NO_TENANT_DATA = {
 # Failures the matrix found in other apps' code, reported to their owners. A route here
 # still runs; its failure is shown as a warning instead of failing the suite. Remove the
 # entry once fixed (a fixed entry warns that it can go).
-KNOWN_FAILURES = {
-    "admin/programs/team/add/": (
-        "programs.admin.TeamMembershipInline combines autocomplete_fields with ConstantQueryChoicesMixin "
-        "(choices become a list): rendering a filled participant row raises AttributeError, a 500"
-    ),
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 # Site-level admin views that the matrix calls with B's ids in its own way (see below).
 ADMIN_SITE_VIEWS_CHECKED = {"view_on_site", "autocomplete", "switch_organization"}

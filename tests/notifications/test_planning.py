@@ -27,7 +27,9 @@ def plan(organization, now=TUESDAY_10AM_SEOUL, **kwargs):
 
 
 def rows(organization, **filters):
-    return list(Notification.objects.for_organization(organization).filter(**filters).order_by("kind", "recipient"))
+    return list(
+        Notification.objects.for_organization(organization).filter(**filters).order_by("kind", "recipient", "slot")
+    )
 
 
 def kinds_to(organization, recipient):

@@ -371,3 +371,9 @@ def test_participant_email_is_validated(pm_client, organization):
     assert response.status_code == 200
     assert "email" in response.context["adminform"].form.errors
     assert ParticipantFactory._meta.model.objects.for_organization(organization).count() == 0
+
+
+def test_the_team_add_page_with_its_member_autocomplete_renders(program_manager, admin_client_for):
+    response = admin_client_for(program_manager).get("/admin/programs/team/add/")
+    assert response.status_code == 200
+    assert b'name="memberships-0-participant"' in response.content or b"memberships-TOTAL_FORMS" in response.content
