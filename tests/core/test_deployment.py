@@ -57,8 +57,28 @@ def test_compose_commands_name_modules_and_settings_that_exist():
             assert hasattr(importlib.import_module(app_module), "celery_app")
             assert command[command.index("-A") + 2] in ("worker", "beat")
         else:
-            assert command[:2] == ["python", "manage.py"]
-            assert (ROOT / command[1]).exists()
+            _assert_manage_py_commands_exist(command)
+
+
+def _assert_manage_py_commands_exist(command):
+    """`python manage.py X` (alone, or chained in `sh -c "... && ..."`) names real commands."""
+    from django.core.management import get_commands
+
+    script = " ".join(command[2:]) if command[:2] == ["sh", "-c"] else " ".join(command)
+    steps = [step.split() for step in script.split("&&")]
+    assert steps
+    for step in steps:
+        assert step[:2] == ["python", "manage.py"], step
+        assert step[2] in get_commands(), step
+
+
+def test_compose_runs_the_app_as_the_row_level_security_role_and_migrates_as_owner():
+    services = _compose()["services"]
+    for name in ("web", "worker", "beat"):
+        assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://cohort_app:"), name
+    migrate = services["migrate"]
+    assert migrate["environment"]["DATABASE_URL"].startswith("postgres://postgres:")
+    assert "setup_database_roles" in " ".join(migrate["command"])
 
 
 def test_compose_runs_exactly_one_beat():
