@@ -299,6 +299,9 @@ class Milestone(TenantModel):
     days_before_deadline = models.PositiveSmallIntegerField(_("days before the deadline (D-n)"))
     due_on = models.DateField(_("due on"))
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    # Set once when the milestone first passes its due date unfinished, so that the
+    # `milestone.overdue` event goes out exactly once (a moved deadline clears it).
+    overdue_announced_at = models.DateTimeField(_("overdue announced at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("milestone")

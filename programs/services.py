@@ -393,7 +393,8 @@ def run_plan(*, organization, run: Run, accept_before_start: bool = False) -> li
         elif row.changes:
             milestone.days_before_deadline = row.template.days_before_deadline
             milestone.due_on = row.planned.due_on
-            _save(milestone, update_fields=["days_before_deadline", "due_on"])
+            milestone.overdue_announced_at = None  # a new date may become overdue again
+            _save(milestone, update_fields=["days_before_deadline", "due_on", "overdue_announced_at"])
         milestones.append(milestone)
     return milestones
 
@@ -464,7 +465,8 @@ def run_deadline_move(
     _save(run, update_fields=["final_deadline"])
     for row in preview.changes:
         row.milestone.due_on = row.planned.due_on
-        _save(row.milestone, update_fields=["due_on"])
+        row.milestone.overdue_announced_at = None  # a new date may become overdue again
+        _save(row.milestone, update_fields=["due_on", "overdue_announced_at"])
     return preview
 
 
@@ -524,6 +526,56 @@ def milestone_complete(*, organization, milestone: Milestone) -> Milestone:
             payload={"milestone_id": milestone.id, "run_id": milestone.run_id, "enrollment_id": None, "scope": "run"},
         )
     return milestone
+
+
+def milestones_overdue_announce(*, organization, today: datetime.date | None = None) -> int:
+    """Emit ``milestone.overdue`` once for each milestone that passed its due date unfinished.
+
+    Unfinished means: the PM has not marked it completed and at least one current
+    enrollment has not reported it done. Each milestone is claimed with a conditional
+    UPDATE, so concurrent runs (a second beat, a retried task) announce it only once.
+    Returns how many milestones were announced.
+    """
+    today = today or selectors.today_for(organization)
+    candidates = list(
+        Milestone.objects.for_organization(organization)
+        .filter(due_on__lt=today, completed_at__isnull=True, overdue_announced_at__isnull=True)
+        .exclude(run__status=Run.Status.DRAFT)
+        .order_by("due_on", "id")
+    )
+    announced = 0
+    for milestone in candidates:
+        behind = list(
+            Enrollment.objects.for_organization(organization)
+            .filter(run_id=milestone.run_id, archived_at__isnull=True)
+            .filter(status__in=[Enrollment.Status.APPLIED, Enrollment.Status.ACTIVE])
+            .exclude(milestone_progress__milestone=milestone, milestone_progress__status=MilestoneProgress.Status.DONE)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        if not behind:
+            continue
+        with transaction.atomic():
+            claimed = (
+                Milestone.objects.for_organization(organization)
+                .filter(pk=milestone.pk, overdue_announced_at__isnull=True)
+                .update(overdue_announced_at=timezone.now())
+            )
+            if not claimed:
+                continue
+            event_emit(
+                organization=organization,
+                event="milestone.overdue",
+                payload={
+                    "milestone_id": milestone.id,
+                    "run_id": milestone.run_id,
+                    "name": milestone.name,
+                    "due_on": milestone.due_on.isoformat(),
+                    "enrollment_ids": behind,
+                },
+            )
+            announced += 1
+    return announced
 
 
 def _touch_contact(enrollment: Enrollment) -> None:

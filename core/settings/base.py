@@ -211,6 +211,10 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000/")
 
 # --- Reminders (issue #7): plan what is due, then relay the outbox. Both are
 # idempotent, so a second beat started by mistake sends nothing twice (docs/operations.md).
+CELERY_BEAT_SCHEDULE["programs-milestones-overdue"] = {
+    "task": "programs.milestones_overdue_announce_all",
+    "schedule": 3600.0,  # the `milestone.overdue` webhook, once per milestone
+}
 CELERY_BEAT_SCHEDULE["notifications-plan"] = {
     "task": "notifications.plan_all_organizations",
     "schedule": env.float("NOTIFICATIONS_PLAN_INTERVAL_SECONDS", default=300.0),
