@@ -8,7 +8,6 @@ exercise the wall switch to the application role inside the test's transaction
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
 
 import pytest
 from celery import shared_task
@@ -45,29 +44,6 @@ class ProgramProbeViewSet(TenantModelViewSet):
 _router = DefaultRouter()
 _router.register("probe-programs", ProgramProbeViewSet, basename="probe-program")
 urlpatterns = [path("api/v1/orgs/<slug:org_slug>/", include(_router.urls))]
-
-
-@pytest.fixture
-def app_role(postgres):
-    """Run a block as the application role (no superuser, no BYPASSRLS, owns nothing)."""
-    role = rls.app_role_name()
-    if not rls.role_exists(connection, role):  # a fresh cluster: created for this test only
-        rls.ensure_app_role(connection, role)
-    rls.grant_app_role(connection, role)
-
-    @contextmanager
-    def as_app_role():
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(role)}")
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET ROLE")
-            rls.deactivate()
-
-    with rls.request_scope():  # nothing of this test's context reaches the next test
-        yield as_app_role
 
 
 def organization_ids_in(table: str) -> set[int]:

@@ -1,39 +1,11 @@
 """API keys, idempotency and the webhook outbox under PostgreSQL row-level security (the app role)."""
 
-from contextlib import contextmanager
-
-import pytest
-from django.db import connection
-
 from core import rls
 from core.events import EVENT_TYPES, event_emit
 from integrations import selectors
 from integrations.models import WebhookDelivery
 from integrations.tasks import webhooks_deliver_due
 from tests.factories.integrations import WebhookSubscriptionFactory
-
-
-@pytest.fixture
-def app_role(postgres):
-    """Run a block as the application role (no superuser, no BYPASSRLS), as in production."""
-    role = rls.app_role_name()
-    if not rls.role_exists(connection, role):
-        rls.ensure_app_role(connection, role)
-    rls.grant_app_role(connection, role)
-
-    @contextmanager
-    def as_app_role():
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(role)}")
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET ROLE")
-            rls.deactivate()
-
-    with rls.request_scope():
-        yield as_app_role
 
 
 def test_keys_authenticate_and_stay_in_their_organization_under_rls(

@@ -130,10 +130,10 @@ def test_the_preview_command_refuses_another_organizations_run(organization, oth
 
 @pytest.mark.postgres
 def test_planning_relaying_and_unsubscribing_work_under_row_level_security(
-    as_app_role, organization, other_organization, due_today, django_capture_on_commit_callbacks
+    app_role, organization, other_organization, due_today, django_capture_on_commit_callbacks
 ):
     theirs = NotificationFactory(organization=other_organization, recipient="theirs@startup.test")
-    with as_app_role():
+    with app_role():
         with django_capture_on_commit_callbacks(execute=True):
             assert tasks.plan_organization.delay(organization_id=organization.id).get() > 0
         assert any("Customer interviews" in m.subject for m in mail.outbox)
