@@ -186,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
             log(f"measuring: {name}")
             section = measure[name](ctx)
             result["sections"].append(section.__dict__)
+            # What is measured so far survives an interrupted run.
+            (out_dir / f"bench-{args.size}-{stamp}-partial.json").write_text(json.dumps(result, indent=2, default=str))
             if name == "api":
                 # Free the two cores for what follows.
                 processes.stop_all()
