@@ -153,11 +153,19 @@ class MilestoneTemplateAdmin(TenantAdmin):
 
 
 class EnrollmentInline(ConstantQueryChoicesMixin, TenantInline):
+    """The run's enrollments. Who is enrolled is shown, not chosen, here: a select of
+    every participant on every row would make the page grow with the organization
+    (10,000 participants × 200 rows). New enrollments are added on their own page
+    (with a search box) or by import; see the buttons above the form."""
+
     model = Enrollment
     fields = ["participant", "team", "status", "last_contact_at", "open_link"]
-    readonly_fields = ["last_contact_at", "open_link"]
+    readonly_fields = ["participant", "team", "last_contact_at", "open_link"]
     show_change_link = True
     ordering = ["id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(archived_at__isnull=True).select_related("participant", "team")
@@ -178,9 +186,17 @@ class MilestoneInline(ConstantQueryChoicesMixin, TenantInline):
 
 
 class RunMentorAssignmentInline(ConstantQueryChoicesMixin, TenantInline):
+    """The run's mentor assignments, shown (and removable) here; assigning is done on
+    the assignment page, whose search boxes stay small however many mentors and
+    enrollments there are."""
+
     model = MentorAssignment
     fields = ["mentor", "enrollment"]
+    readonly_fields = ["mentor", "enrollment"]
     verbose_name_plural = _("mentors")
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
     def get_queryset(self, request):
         return (

@@ -377,3 +377,20 @@ def test_the_team_add_page_with_its_member_autocomplete_renders(program_manager,
     response = admin_client_for(program_manager).get("/admin/programs/team/add/")
     assert response.status_code == 200
     assert b'name="memberships-0-participant"' in response.content or b"memberships-TOTAL_FORMS" in response.content
+
+
+def test_the_run_page_does_not_grow_with_the_organizations_participants(pm_client, run, organization):
+    from tests.factories.programs import EnrollmentFactory, ParticipantFactory
+
+    EnrollmentFactory.create_batch(3, run=run)
+    outsiders = ParticipantFactory.create_batch(25, organization=organization)
+    body = pm_client.get(reverse("admin:programs_run_change", args=[run.pk])).content.decode()
+    assert not any(p.name in body for p in outsiders)  # no select of every participant on every row
+    assert f"{reverse('admin:programs_enrollment_add')}?run={run.pk}" in body
+    assert f"{reverse('admin:programs_mentorassignment_add')}?run={run.pk}" in body
+
+
+def test_the_add_enrollment_button_preselects_the_run(pm_client, run):
+    response = pm_client.get(f"{reverse('admin:programs_enrollment_add')}?run={run.pk}")
+    assert response.status_code == 200
+    assert response.context["adminform"].form.initial["run"] == str(run.pk)
