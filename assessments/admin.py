@@ -27,6 +27,7 @@ from assessments.models import (
     ValueSurvey,
 )
 from core.admin_base import TenantAdmin, TenantInline, active_organization, scope_for_request
+from core.models import Organization
 
 
 def _scoped_object(request, model, pk):
@@ -112,9 +113,17 @@ class AssessmentWindowAdmin(TenantAdmin):
     search_fields = ["name", "run__name"]
     fields = ["run", "framework", "kind", "name", "opens_at", "closes_at"]
     ordering = ["-opens_at", "id"]
+    change_list_template = "admin/assessments/assessmentwindow/change_list.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(assessment_count=Count("assessments"))
+
+    def changelist_view(self, request, extra_context=None):
+        organization = active_organization(request)
+        if organization is not None:
+            url = reverse("admin:assessments_organization_report", args=[organization.pk])
+            extra_context = {**(extra_context or {}), "organization_report_url": url}
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description=_("number of assessments"), ordering="assessment_count")
     def assessment_count(self, obj):
@@ -137,6 +146,16 @@ class AssessmentWindowAdmin(TenantAdmin):
         return [
             path("report/<int:run_id>/", view(self.cohort_report_view), name="assessments_cohort_report"),
             path("report/<int:run_id>/csv/", view(self.cohort_report_csv_view), name="assessments_cohort_report_csv"),
+            path(
+                "organization-report/<int:organization_id>/",
+                view(self.organization_report_view),
+                name="assessments_organization_report",
+            ),
+            path(
+                "organization-report/<int:organization_id>/csv/",
+                view(self.organization_report_csv_view),
+                name="assessments_organization_report_csv",
+            ),
             *super().get_urls(),
         ]
 
@@ -172,6 +191,50 @@ class AssessmentWindowAdmin(TenantAdmin):
     def cohort_report_csv_view(self, request, run_id):
         report = self._report(request, run_id)
         return _csv_response(reports.cohort_report_csv(report), f"cohort-report-{run_id}.csv")
+
+    def _organization_report(self, request, organization_id):
+        """The report of the active organization (any, for platform superusers); another one is 404."""
+        if not self.has_view_permission(request):
+            raise Http404
+        organization = active_organization(request)
+        if request.user.is_superuser:
+            organization = Organization.objects.filter(pk=organization_id).first()
+        if organization is None or organization.pk != organization_id:
+            raise Http404
+        errors = []
+        kinds = {}
+        for name, default in (("before", "pre"), ("after", "post")):
+            value = request.GET.get(name, default)
+            if value not in AssessmentWindow.Kind.values:
+                errors.append(_("Unknown window kind: %(kind)s") % {"kind": value})
+                value = default
+            kinds[name] = value
+        if kinds["before"] == kinds["after"]:
+            errors.append(_("Choose two different window kinds to measure growth."))
+            kinds = {"before": "pre", "after": "post"}
+        report = reports.organization_report(
+            organization=organization, before_kind=kinds["before"], after_kind=kinds["after"]
+        )
+        return report, errors
+
+    def organization_report_view(self, request, organization_id):
+        report, errors = self._organization_report(request, organization_id)
+        csv_url = reverse("admin:assessments_organization_report_csv", args=[organization_id])
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Organization report: %(organization)s") % {"organization": report.organization},
+            "report": report,
+            "errors": errors,
+            "kind_choices": AssessmentWindow.Kind.choices,
+            "csv_url": csv_url + "?" + request.GET.urlencode(),
+        }
+        return TemplateResponse(request, "admin/assessments/organization_report.html", context)
+
+    def organization_report_csv_view(self, request, organization_id):
+        report, _errors = self._organization_report(request, organization_id)
+        content = reports.organization_report_csv(report)
+        return _csv_response(content, f"organization-report-{organization_id}.csv")
 
 
 # --- Assessments given by program managers ------------------------------------------

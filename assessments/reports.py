@@ -53,11 +53,11 @@ def _floor(expression: str) -> str:
     )
 
 
-def _subjects_cte(*, organization_id: int, run_id: int) -> tuple[str, list]:
-    """``subjects``: one row per (window, enrollment) of the run with any rating.
+def _subjects_cte(*, organization_id: int, run_id: int | None = None) -> tuple[str, list]:
+    """``subjects``: one row per (window, enrollment) with any rating, of one run or (``run_id=None``) all.
 
-    Columns: window_id, enrollment_id, consensus (NULL without ratings by others),
-    self_level (NULL without a self-assessment), raters.
+    Columns: window_id, run_id, kind (of the window), enrollment_id, consensus (NULL
+    without ratings by others), self_level (NULL without a self-assessment), raters.
     """
     from programs.models import Enrollment
 
@@ -69,6 +69,9 @@ def _subjects_cte(*, organization_id: int, run_id: int) -> tuple[str, list]:
         _table(Enrollment),
     )
     self_role = Assessment.Role.SELF.value
+    # The run filter is left out rather than written as "%s IS NULL OR ...": PostgreSQL
+    # cannot plan an untyped NULL parameter, and the organization-wide plan stays simple.
+    run_filter = "AND w.run_id = %s" if run_id is not None else ""
     sql = f"""
     WITH rated AS (
         SELECT a.window_id AS window_id, a.subject_enrollment_id AS enrollment_id, l.number AS level,
@@ -80,7 +83,7 @@ def _subjects_cte(*, organization_id: int, run_id: int) -> tuple[str, list]:
         FROM {assessment} a
         JOIN {level} l ON l.id = a.level_id
         JOIN {window} w ON w.id = a.window_id
-        WHERE a.organization_id = %s AND w.run_id = %s
+        WHERE a.organization_id = %s {run_filter}
           AND a.subject_enrollment_id IS NOT NULL AND a.assessor_role <> '{self_role}'
     ),
     others AS (
@@ -98,11 +101,11 @@ def _subjects_cte(*, organization_id: int, run_id: int) -> tuple[str, list]:
         FROM {assessment} a
         JOIN {level} l ON l.id = a.level_id
         JOIN {window} w ON w.id = a.window_id
-        WHERE a.organization_id = %s AND w.run_id = %s
+        WHERE a.organization_id = %s {run_filter}
           AND a.subject_enrollment_id IS NOT NULL AND a.assessor_role = '{self_role}'
     ),
     subjects AS (
-        SELECT w.id AS window_id, e.id AS enrollment_id,
+        SELECT w.id AS window_id, w.run_id AS run_id, w.kind AS kind, e.id AS enrollment_id,
                CASE f.consensus_method
                    WHEN 'mean' THEN o.mean_level
                    WHEN 'latest' THEN CAST(o.latest_level AS DOUBLE PRECISION)
@@ -115,12 +118,12 @@ def _subjects_cte(*, organization_id: int, run_id: int) -> tuple[str, list]:
         JOIN {enrollment} e ON e.run_id = w.run_id AND e.organization_id = w.organization_id
         LEFT JOIN others o ON o.window_id = w.id AND o.enrollment_id = e.id
         LEFT JOIN selfs s ON s.window_id = w.id AND s.enrollment_id = e.id
-        WHERE w.organization_id = %s AND w.run_id = %s AND e.archived_at IS NULL
+        WHERE w.organization_id = %s {run_filter} AND e.archived_at IS NULL
           AND (o.enrollment_id IS NOT NULL OR s.enrollment_id IS NOT NULL)
     )
     """
-    params = [organization_id, run_id, organization_id, run_id, organization_id, run_id]
-    return sql, params
+    scope = [organization_id] if run_id is None else [organization_id, run_id]
+    return sql, scope * 3
 
 
 def _fetch(sql: str, params: list) -> list[tuple]:
@@ -153,6 +156,10 @@ class WindowSummary:
     underestimate: int = 0
     aligned: int = 0
     distribution: list[LevelCount] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.window.label
 
     @property
     def gap_subjects(self) -> int:
@@ -452,6 +459,302 @@ def cohort_report_csv(report: CohortReport) -> str:
     )
     for p in report.participants:
         writer.writerow([p.enrollment_id, p.name, p.before, p.after, p.delta, p.self_before, p.self_after])
+    writer.writerow([])
+    writer.writerow([_("mentor"), _("mentees"), _("with both ratings"), _("mean change"), _("moved up")])
+    for m in report.mentors:
+        writer.writerow([m.name, m.mentees, m.with_growth, m.mean_delta, m.moved_up])
+    return out.getvalue()
+
+
+# --- Organization-wide cohort report ---------------------------------------------------
+
+
+@dataclass
+class KindSummary(WindowSummary):
+    """A ``WindowSummary`` over every window of one kind (pre, mid, post) across all runs."""
+
+    kind: str = ""
+    kind_label: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.kind_label
+
+
+@dataclass
+class RunSummary:
+    run: object
+    assessed: int = 0  # enrollments with any rating in any window of the run
+    growth: GrowthSummary = field(default_factory=GrowthSummary)
+
+
+@dataclass
+class OrganizationReport:
+    organization: Organization
+    before_kind: str
+    after_kind: str
+    kinds: list[KindSummary]
+    levels: list[Level]
+    growth: GrowthSummary
+    runs: list[RunSummary]
+    mentors: list[MentorGrowth]
+
+    @property
+    def before_label(self) -> str:
+        return str(AssessmentWindow.Kind(self.before_kind).label)
+
+    @property
+    def after_label(self) -> str:
+        return str(AssessmentWindow.Kind(self.after_kind).label)
+
+    @property
+    def max_abs_delta(self) -> float:
+        deltas = [abs(m.mean_delta) for m in self.mentors if m.mean_delta is not None]
+        deltas += [abs(r.growth.mean_delta) for r in self.runs if r.growth.mean_delta is not None]
+        if self.growth.mean_delta is not None:
+            deltas.append(abs(self.growth.mean_delta))
+        return max([1.0, *deltas])
+
+
+def _double(expression: str) -> str:
+    return f"CAST({expression} AS DOUBLE PRECISION)"
+
+
+def _values(*expressions: str) -> str:
+    """Eight value columns, so that every part of the UNION ALL below has the same shape."""
+    padded = [*expressions, *(["NULL"] * (8 - len(expressions)))]
+    return ", ".join(_double(e) for e in padded)
+
+
+def _placeholders(ids: list[int]) -> tuple[str, list[int]]:
+    ids = ids or [-1]  # IN () is not SQL; no window has id -1
+    return ", ".join(["%s"] * len(ids)), ids
+
+
+def organization_report(*, organization: Organization, before_kind: str = "pre", after_kind: str = "post"):
+    """Levels and perception gap per window kind, growth, mentors and runs over every run of the organization.
+
+    Three queries whatever the number of runs and enrollments: the windows (with
+    their runs), the levels, and one statement whose parts share the ``subjects``
+    CTE, so PostgreSQL computes the consensus of every subject once (a CTE used more
+    than once is materialized). Growth pairs, per run, the first window of
+    ``before_kind`` with the last of ``after_kind`` (as the per-run report does by
+    default); runs missing either kind do not count towards growth. With several
+    frameworks, levels are matched by number (names from the first framework).
+    """
+    from core.models import User
+    from mentors.models import Mentor
+    from programs.models import Enrollment, MentorAssignment
+
+    kind_values = [value for value, _label in AssessmentWindow.Kind.choices]
+    if before_kind not in kind_values or after_kind not in kind_values or before_kind == after_kind:
+        raise ValueError(f"before_kind and after_kind must be two different kinds of {kind_values}")
+    windows = list(
+        AssessmentWindow.objects.for_organization(organization)
+        .select_related("run")
+        .order_by("run_id", "opens_at", "id")
+    )
+    levels_by_number: dict[int, Level] = {}
+    framework_ids = sorted({w.framework_id for w in windows})
+    for level in (
+        Level.objects.for_organization(organization)
+        .filter(framework_id__in=framework_ids)
+        .order_by("number", "framework_id")
+    ):
+        levels_by_number.setdefault(level.number, level)
+    levels = list(levels_by_number.values())
+
+    runs: dict[int, RunSummary] = {}
+    before_ids: dict[int, int] = {}
+    after_ids: dict[int, int] = {}
+    for window in windows:
+        runs.setdefault(window.run_id, RunSummary(run=window.run))
+        if window.kind == before_kind:
+            before_ids.setdefault(window.run_id, window.pk)  # the first
+        if window.kind == after_kind:
+            after_ids[window.run_id] = window.pk  # the last
+    kinds_present = {w.kind for w in windows}
+    summaries = {
+        kind: KindSummary(window=None, kind=kind, kind_label=str(label))
+        for kind, label in AssessmentWindow.Kind.choices
+        if kind in kinds_present
+    }
+    for summary in summaries.values():
+        summary.distribution = [LevelCount(number=level.number, name=level.name) for level in levels]
+
+    cte, cte_params = _subjects_cte(organization_id=organization.pk)
+    before_in, before_params = _placeholders(list(before_ids.values()))
+    after_in, after_params = _placeholders(list(after_ids.values()))
+    assignment, mentor, user, enrollment = _table(MentorAssignment), _table(Mentor), _table(User), _table(Enrollment)
+    bucket = _floor("consensus")
+    delta_up = "SUM(CASE WHEN delta >= 1 THEN 1 ELSE 0 END)"
+    growth_values = _values(
+        "COUNT(*)",
+        "AVG(before_level)",
+        "AVG(after_level)",
+        "AVG(delta)",
+        delta_up,
+        "SUM(CASE WHEN delta < 0 THEN 1 ELSE 0 END)",
+    )
+    rows = _fetch(
+        cte
+        + f"""
+        , pairs AS (
+            SELECT enrollment_id, MIN(run_id) AS run_id,
+                   MAX(CASE WHEN window_id IN ({before_in}) THEN consensus END) AS before_level,
+                   MAX(CASE WHEN window_id IN ({after_in}) THEN consensus END) AS after_level
+            FROM subjects
+            WHERE consensus IS NOT NULL AND (window_id IN ({before_in}) OR window_id IN ({after_in}))
+            GROUP BY enrollment_id
+        ),
+        growth AS (
+            SELECT run_id, enrollment_id, before_level, after_level, after_level - before_level AS delta
+            FROM pairs WHERE before_level IS NOT NULL AND after_level IS NOT NULL
+        )
+        SELECT 'gap' AS part, kind, CAST(NULL AS BIGINT) AS item, NULL AS name,
+               {
+            _values(
+                "COUNT(consensus)",
+                "COUNT(self_level)",
+                "AVG(consensus)",
+                "AVG(self_level)",
+                "AVG(CASE WHEN consensus IS NOT NULL AND self_level IS NOT NULL THEN self_level - consensus END)",
+                "SUM(CASE WHEN self_level - consensus >= 1 THEN 1 ELSE 0 END)",
+                "SUM(CASE WHEN consensus - self_level >= 1 THEN 1 ELSE 0 END)",
+                "SUM(CASE WHEN ABS(self_level - consensus) < 1 THEN 1 ELSE 0 END)",
+            )
+        }
+        FROM subjects GROUP BY kind
+        UNION ALL
+        SELECT 'consensus', kind, {bucket}, NULL, {_values("COUNT(*)")}
+        FROM subjects WHERE consensus IS NOT NULL GROUP BY kind, {bucket}
+        UNION ALL
+        SELECT 'self', kind, self_level, NULL, {_values("COUNT(*)")}
+        FROM subjects WHERE self_level IS NOT NULL GROUP BY kind, self_level
+        UNION ALL
+        SELECT 'assessed', NULL, run_id, NULL, {_values("COUNT(DISTINCT enrollment_id)")}
+        FROM subjects GROUP BY run_id
+        UNION ALL
+        SELECT 'growth', NULL, NULL, NULL, {growth_values} FROM growth
+        UNION ALL
+        SELECT 'run', NULL, run_id, NULL, {growth_values} FROM growth GROUP BY run_id
+        UNION ALL
+        SELECT 'mentor', NULL, m.id, COALESCE(NULLIF(u.name, ''), u.email),
+               {
+            _values(
+                "COUNT(DISTINCT ma.enrollment_id)",
+                "COUNT(g.enrollment_id)",
+                "AVG(g.delta)",
+                "SUM(CASE WHEN g.delta >= 1 THEN 1 ELSE 0 END)",
+            )
+        }
+        FROM {assignment} ma
+        JOIN {mentor} m ON m.id = ma.mentor_id
+        JOIN {user} u ON u.id = m.user_id
+        JOIN {enrollment} e ON e.id = ma.enrollment_id AND e.archived_at IS NULL
+        LEFT JOIN growth g ON g.enrollment_id = ma.enrollment_id
+        WHERE ma.organization_id = %s AND ma.enrollment_id IS NOT NULL
+        GROUP BY m.id, u.name, u.email
+        """,
+        [*cte_params, *before_params, *after_params, *before_params, *after_params, organization.pk],
+    )
+
+    def count(value) -> int:
+        return int(value or 0)
+
+    def growth_of(values) -> GrowthSummary:
+        return GrowthSummary(
+            subjects=count(values[0]),
+            mean_before=_number(values[1]),
+            mean_after=_number(values[2]),
+            mean_delta=_number(values[3]),
+            moved_up=count(values[4]),
+            moved_down=count(values[5]),
+        )
+
+    growth = GrowthSummary()
+    mentors: list[MentorGrowth] = []
+    for part, kind, item, name, *values in rows:
+        if part == "gap" and kind in summaries:
+            summary = summaries[kind]
+            summary.subjects_rated, summary.subjects_self = count(values[0]), count(values[1])
+            summary.mean_consensus, summary.mean_self = _number(values[2]), _number(values[3])
+            summary.mean_gap = _number(values[4])
+            summary.overestimate, summary.underestimate = count(values[5]), count(values[6])
+            summary.aligned = count(values[7])
+        elif part in ("consensus", "self") and kind in summaries:
+            for bar in summaries[kind].distribution:
+                if bar.number == item:
+                    setattr(bar, part, count(values[0]))
+        elif part == "assessed" and item in runs:
+            runs[item].assessed = count(values[0])
+        elif part == "growth":
+            growth = growth_of(values)
+        elif part == "run" and item in runs:
+            runs[item].growth = growth_of(values)
+        elif part == "mentor":
+            mentors.append(
+                MentorGrowth(
+                    mentor_id=item,
+                    name=name,
+                    mentees=count(values[0]),
+                    with_growth=count(values[1]),
+                    mean_delta=_number(values[2]),
+                    moved_up=count(values[3]),
+                )
+            )
+    mentors.sort(key=lambda m: (m.name, m.mentor_id))
+    run_rows = sorted(runs.values(), key=lambda r: (r.run.starts_on, r.run.name, r.run.pk))
+    return OrganizationReport(
+        organization=organization,
+        before_kind=before_kind,
+        after_kind=after_kind,
+        kinds=list(summaries.values()),
+        levels=levels,
+        growth=growth,
+        runs=run_rows,
+        mentors=mentors,
+    )
+
+
+def organization_report_csv(report: OrganizationReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("Levels per window kind")])
+    writer.writerow([_("window kind"), _("level"), _("consensus count"), _("self count")])
+    for summary in report.kinds:
+        for bar in summary.distribution:
+            writer.writerow([summary.label, bar.number, bar.consensus, bar.self])
+    writer.writerow([])
+    writer.writerow([_("Perception gap per window kind")])
+    writer.writerow(
+        [_("window kind"), _("mean consensus"), _("mean self"), _("mean gap"), _("over"), _("under"), _("aligned")]
+    )
+    for s in report.kinds:
+        writer.writerow(
+            [s.label, s.mean_consensus, s.mean_self, s.mean_gap, s.overestimate, s.underestimate, s.aligned]
+        )
+    writer.writerow([])
+    writer.writerow([_("Growth")])
+    growth_header = [
+        _("subjects"),
+        _("mean before"),
+        _("mean after"),
+        _("mean change"),
+        _("moved up one level or more"),
+        _("went down"),
+    ]
+    writer.writerow(growth_header)
+    g = report.growth
+    writer.writerow([g.subjects, g.mean_before, g.mean_after, g.mean_delta, g.moved_up_share, g.moved_down])
+    writer.writerow([])
+    writer.writerow([_("run id"), _("run"), _("enrollments assessed"), *growth_header])
+    for r in report.runs:
+        g = r.growth
+        writer.writerow(
+            [r.run.pk, r.run.name, r.assessed, g.subjects, g.mean_before, g.mean_after, g.mean_delta]
+            + [g.moved_up_share, g.moved_down]
+        )
     writer.writerow([])
     writer.writerow([_("mentor"), _("mentees"), _("with both ratings"), _("mean change"), _("moved up")])
     for m in report.mentors:

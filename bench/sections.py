@@ -300,6 +300,7 @@ BARE_REPORT_SQL = [
 
 def cohort_report(ctx: Context) -> Section:
     from assessments.reports import cohort_report as build_report
+    from assessments.reports import organization_report
     from core import rls
     from core.tenancy import tenant_guard
     from programs.models import Run
@@ -308,10 +309,15 @@ def cohort_report(ctx: Context) -> Section:
     with tenant_guard(), rls.organization_context(organization.id):
         runs = list(Run.objects.for_organization(organization).order_by("id"))
 
-    def platform(selected=runs):
+    def platform():
         with tenant_guard(), rls.organization_context(organization.id):
-            reports = [build_report(organization=organization, run=run) for run in selected]
-        assert sum(len(r.participants) for r in reports) > 0
+            report = organization_report(organization=organization)
+        assert report.growth.subjects > 0
+
+    def platform_run(run):
+        with tenant_guard(), rls.organization_context(organization.id):
+            report = build_report(organization=organization, run=run)
+        assert report.participants
 
     connection = _app_connection(ctx, organization.id)
 
@@ -332,7 +338,7 @@ def cohort_report(ctx: Context) -> Section:
     platform_seconds = _best(platform, repeats)
     one_run = runs[len(runs) // 2]
     bare_run_seconds = _best(lambda: bare(one_run.pk), 3 * repeats)
-    platform_run_seconds = _best(lambda: platform([one_run]), 3 * repeats)
+    platform_run_seconds = _best(lambda: platform_run(one_run), 3 * repeats)
     connection.close()
     ratio = platform_seconds / bare_seconds
     run_ratio = platform_run_seconds / bare_run_seconds
@@ -343,7 +349,7 @@ def cohort_report(ctx: Context) -> Section:
     )
     section.rows.append(
         [
-            f"cohort_report() for each of {len(runs)} runs vs one org-wide pass",
+            f"organization_report() over {len(runs)} runs vs one org-wide pass",
             f"{platform_seconds:.3f}",
             f"{bare_seconds:.3f}",
             f"{ratio:.2f}",
@@ -374,7 +380,9 @@ def cohort_report(ctx: Context) -> Section:
         "Bare SQL: psycopg, the same role and RLS setting, computes the subjects (consensus and self level) of every "
         "run once into a temporary table and aggregates gap, distribution, and growth per participant, run and "
         f"mentor from it (second row: the same, limited to one run). Best of {ctx.size.report_repeats} "
-        "(one run: best of three times as many)."
+        "(one run: best of three times as many). organization_report() makes three queries (windows, levels, one "
+        "statement whose parts share the subjects CTE); it lists no participants (the per-run report does), which "
+        "the bare SQL still fetches, so the first ratio slightly favours the platform."
     )
     ctx.log(f"report: {platform_seconds:.3f}s vs {bare_seconds:.3f}s ({ratio:.2f})")
     return section

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from assessments.models import (
@@ -361,6 +362,48 @@ class CohortReportSerializer(serializers.Serializer):
     growth = GrowthSummarySerializer()
     participants = ParticipantGrowthSerializer(many=True)
     mentors = MentorGrowthSerializer(many=True)
+
+
+class KindSummarySerializer(serializers.Serializer):
+    """Figures over every window of one kind, across all runs."""
+
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    subjects_rated = serializers.IntegerField()
+    subjects_self = serializers.IntegerField()
+    mean_consensus = serializers.FloatField(allow_null=True)
+    mean_self = serializers.FloatField(allow_null=True)
+    mean_gap = serializers.FloatField(allow_null=True, help_text="Self minus consensus.")
+    overestimate = serializers.IntegerField()
+    underestimate = serializers.IntegerField()
+    aligned = serializers.IntegerField()
+    distribution = LevelCountSerializer(many=True)
+
+
+class RunSummarySerializer(serializers.Serializer):
+    run = serializers.IntegerField(source="run.pk")
+    name = serializers.CharField(source="run.name")
+    assessed = serializers.IntegerField(help_text="Enrollments with any rating in any window of the run.")
+    growth = GrowthSummarySerializer()
+
+
+class OrganizationReportSerializer(serializers.Serializer):
+    before_kind = serializers.CharField()
+    after_kind = serializers.CharField()
+    kinds = KindSummarySerializer(many=True)
+    growth = GrowthSummarySerializer()
+    runs = RunSummarySerializer(many=True)
+    mentors = MentorGrowthSerializer(many=True)
+
+
+class OrganizationReportQuerySerializer(serializers.Serializer):
+    before_kind = serializers.ChoiceField(choices=AssessmentWindow.Kind.choices, default=AssessmentWindow.Kind.PRE)
+    after_kind = serializers.ChoiceField(choices=AssessmentWindow.Kind.choices, default=AssessmentWindow.Kind.POST)
+
+    def validate(self, attrs):
+        if attrs["before_kind"] == attrs["after_kind"]:
+            raise serializers.ValidationError({"after_kind": _("Choose two different window kinds to measure growth.")})
+        return attrs
 
 
 class GroupFiguresSerializer(serializers.Serializer):

@@ -319,3 +319,28 @@ class CohortReportViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
     def csv(self, request, *args, **kwargs):
         report = self._report(request)
         return _csv(reports.cohort_report_csv(report), f"cohort-report-{report.run.pk}.csv")
+
+    def _organization_report(self, request):
+        query = s.OrganizationReportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return reports.organization_report(
+            organization=self.organization,
+            before_kind=query.validated_data["before_kind"],
+            after_kind=query.validated_data["after_kind"],
+        )
+
+    @extend_schema(
+        summary="Assessment report over every run of the organization",
+        parameters=[s.OrganizationReportQuerySerializer],
+        responses=s.OrganizationReportSerializer,
+    )
+    @action(detail=False, methods=["get"], url_path="organization")
+    def organization_report(self, request, *args, **kwargs):
+        """Levels and perception gap per window kind, growth, runs side by side, mentors; constant queries."""
+        return Response(s.OrganizationReportSerializer(self._organization_report(request)).data)
+
+    @extend_schema(parameters=[s.OrganizationReportQuerySerializer], responses={(200, "text/csv"): OpenApiTypes.STR})
+    @action(detail=False, methods=["get"], url_path="organization/csv")
+    def organization_report_csv(self, request, *args, **kwargs):
+        report = self._organization_report(request)
+        return _csv(reports.organization_report_csv(report), f"organization-report-{self.organization.slug}.csv")
