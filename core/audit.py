@@ -15,7 +15,8 @@ The acting user is the one of the request or API key (see :func:`core.rls.curren
 tasks and commands act as the system (no user).
 
 Not recorded: bulk paths that bypass signals (``QuerySet.update()``,
-``bulk_create()``, ``bulk_update()``); rows deleted because their whole organization
+``bulk_create()``, ``bulk_update()``) unless their caller records them with
+:func:`audit_record_bulk` (as the participant import does); rows deleted because their whole organization
 is deleted; models with ``audit_trail = False``; fields named in a model's
 ``audit_ignore_fields`` (for bookkeeping such as ``last_used_at``). Secret fields
 (``*secret*``, ``*token*``, ``*password*``, ``*_hash``) are recorded as changed,
@@ -83,7 +84,8 @@ def _jsonable(value):
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
-def _record(instance, action: str, changes: dict[str, list]) -> None:
+def _event(instance, action: str, changes: dict[str, list]):
+    """The unsaved AuditEvent for one change (secrets redacted)."""
     from django.contrib.contenttypes.models import ContentType
 
     from core.models import AuditEvent
@@ -91,7 +93,7 @@ def _record(instance, action: str, changes: dict[str, list]) -> None:
     for attname in changes:
         if _is_secret(attname):
             changes[attname] = [REDACTED, REDACTED]
-    AuditEvent(
+    return AuditEvent(
         organization_id=instance.organization_id,
         actor_id=rls.current_user_id(),
         action=action,
@@ -99,16 +101,19 @@ def _record(instance, action: str, changes: dict[str, list]) -> None:
         object_id=str(instance.pk),
         object_repr=str(instance)[:200],
         changes=_jsonable(changes),
-    ).save()
+    )
+
+
+def _record(instance, action: str, changes: dict[str, list]) -> None:
+    _event(instance, action, changes).save()
 
 
 def on_post_init(sender, instance, **kwargs) -> None:
     instance.__dict__[_SNAPSHOT] = _snapshot(instance)
 
 
-def on_post_save(sender, instance, created, raw=False, update_fields=None, **kwargs) -> None:
-    if raw:  # fixtures
-        return
+def _change_set(instance, *, created: bool, update_fields=None) -> tuple[str, dict[str, list], dict] | None:
+    """(action, changes, new snapshot) of a save, or None when an update changed nothing."""
     new = _snapshot(instance)
     old = instance.__dict__.get(_SNAPSHOT, {})
     if created:
@@ -124,9 +129,40 @@ def on_post_save(sender, instance, created, raw=False, update_fields=None, **kwa
             was, now = changes["archived_at"]
             action = "archive" if was is None and now is not None else "restore" if now is None else "update"
         if not changes:
-            return
+            return None
+    return action, changes, new
+
+
+def on_post_save(sender, instance, created, raw=False, update_fields=None, **kwargs) -> None:
+    if raw:  # fixtures
+        return
+    change_set = _change_set(instance, created=created, update_fields=update_fields)
+    if change_set is None:
+        return
+    action, changes, new = change_set
     _record(instance, action, changes)
     instance.__dict__[_SNAPSHOT] = new
+
+
+def audit_record_bulk(*, instances, created: bool, update_fields=None, batch_size: int = 1000) -> int:
+    """Write the trail of rows saved with ``bulk_create`` / ``bulk_update`` (which send no signals).
+
+    The same events as the ``post_save`` path, with one INSERT per batch: call it right
+    after the bulk write, with ``created`` and ``update_fields`` as that save had them.
+    Returns the number of events written.
+    """
+    from core.models import AuditEvent
+
+    events = []
+    for instance in instances:
+        change_set = _change_set(instance, created=created, update_fields=update_fields)
+        if change_set is None:
+            continue
+        action, changes, new = change_set
+        events.append(_event(instance, action, changes))
+        instance.__dict__[_SNAPSHOT] = new
+    AuditEvent.objects.bulk_create(events, batch_size=batch_size)
+    return len(events)
 
 
 def on_post_delete(sender, instance, origin=None, **kwargs) -> None:

@@ -31,3 +31,18 @@ def event_emit(*, organization, event: str, payload: dict[str, Any]) -> None:
     from integrations.services import webhook_event_record  # the outbox lives in integrations
 
     webhook_event_record(organization=organization, event=event, payload=payload)
+
+
+def events_subscribed(*, organization, events) -> set[str]:
+    """Which of ``events`` at least one active subscription of the organization wants.
+
+    For bulk writes (the participant import): ask once, before the loop, and skip
+    :func:`event_emit` for events nobody listens to, instead of one subscription
+    lookup per row. One query per event type, whatever the number of rows.
+    """
+    from integrations.selectors import webhook_subscriptions_for_event
+
+    unknown = set(events) - set(EVENT_TYPES)
+    if unknown:
+        raise ValueError(f"Unknown event types: {sorted(unknown)}")
+    return {event for event in events if webhook_subscriptions_for_event(organization=organization, event=event)}

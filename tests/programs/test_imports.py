@@ -120,3 +120,72 @@ def test_export_escapes_formulas_and_round_trips(organization, run):
     assert "'=HYPERLINK(1)" in text
     header, rows = imports.export_rows(organization=organization, run=run)
     assert header[:2] == ["name", "email"]
+
+
+def _many_rows(count, *, prefix="p", team=""):
+    lines = [f"참가자 {i},{prefix}{i}@startup.kr,회사 {i},active,첫 매출,{team}" for i in range(count)]
+    return (HEADER + "\n".join(lines) + "\n").encode()
+
+
+def test_the_import_runs_the_same_number_of_queries_for_5_or_50_rows(organization, run):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = {}
+    for count in (5, 50):
+        content = _many_rows(count, prefix=f"p{count}-", team=f"팀 {count}")
+        with CaptureQueriesContext(connection) as first:
+            report = imports.import_apply(organization=organization, run=run, filename="a.csv", content=content)
+        assert report.applied
+        # Importing the same emails again with changes: updates, not inserts.
+        changed = content.replace(b"active", b"completed")
+        with CaptureQueriesContext(connection) as again:
+            report = imports.import_apply(organization=organization, run=run, filename="a.csv", content=changed)
+        assert [row.action for row in report.rows] == ["update"] * count
+        counts[count] = (len(first), len(again))
+    assert counts[5] == counts[50], counts
+    assert Enrollment.objects.for_organization(organization).filter(status="completed").count() == 5 + 50
+
+
+def test_imported_rows_have_their_audit_trail(organization, run):
+    from core.audit import events_for
+    from programs.models import TeamMembership
+
+    content = (HEADER + ROWS).encode()
+    imports.import_apply(organization=organization, run=run, filename="a.csv", content=content)
+    minjun = Participant.objects.for_organization(organization).get(email="minjun@startup.kr")
+    enrollment = Enrollment.objects.for_organization(organization).get(participant=minjun)
+    team = Team.objects.for_organization(organization).get(name="알파팀")
+    membership = TeamMembership.objects.for_organization(organization).get(team=team)
+    for obj in (minjun, enrollment, team, membership):
+        [event] = events_for(obj)
+        assert event.action == "create", obj
+    assert events_for(minjun).get().changes["company"] == [None, "민준랩"]
+    assert events_for(enrollment).get().changes["status"] == [None, "active"]
+
+    changed = content.replace("민준랩".encode(), "민준랩스".encode()).replace(b"active", b"completed")
+    imports.import_apply(organization=organization, run=run, filename="a.csv", content=changed)
+    update = events_for(minjun).first()
+    assert (update.action, update.changes) == ("update", {"company": ["민준랩", "민준랩스"]})
+    update = events_for(enrollment).first()
+    assert (update.action, update.changes) == ("update", {"status": ["active", "completed"]})
+    # Unchanged rows leave no trail.
+    seoyeon = Participant.objects.for_organization(organization).get(email="seoyeon@startup.kr")
+    assert events_for(seoyeon).count() == 1
+
+
+def test_the_import_emits_one_enrollment_event_per_row_to_subscribers(organization, other_organization, run):
+    from integrations.models import WebhookDelivery
+    from tests.factories.integrations import WebhookSubscriptionFactory
+
+    WebhookSubscriptionFactory(organization=organization, events=["enrollment.created", "enrollment.updated"])
+    WebhookSubscriptionFactory(organization=other_organization)
+    content = (HEADER + ROWS).encode()
+    imports.import_apply(organization=organization, run=run, filename="a.csv", content=content)
+    deliveries = WebhookDelivery.objects.for_organization(organization)
+    assert sorted(deliveries.values_list("event_type", flat=True)) == ["enrollment.created"] * 2
+    imports.import_apply(
+        organization=organization, run=run, filename="a.csv", content=content.replace(b"active", b"dropped")
+    )
+    assert deliveries.filter(event_type="enrollment.updated").count() == 1
+    assert not WebhookDelivery.objects.for_organization(other_organization).exists()
