@@ -164,23 +164,36 @@ def read_table(filename: str, content: bytes) -> tuple[list[str], list[tuple[int
 # --- checking rows -----------------------------------------------------------------------
 
 
-def _status(value: str) -> str | None:
+_KOREAN_STATUSES = {
+    "지원": "applied",
+    "신청": "applied",
+    "진행": "active",
+    "활동": "active",
+    "수료": "completed",
+    "중도 포기": "dropped",
+    "포기": "dropped",
+    "중단": "dropped",
+}
+
+
+def _status_names() -> dict[str, str]:
+    """Each status by its value and its label in the active language, lower-cased.
+
+    Built once per file: translating the labels again for every row cost more than the
+    rest of the row's checks.
+    """
+    names: dict[str, str] = {}
+    for choice in Enrollment.Status:
+        names.setdefault(choice.value, choice.value)
+        names.setdefault(str(choice.label).lower(), choice.value)
+    return names
+
+
+def _status(value: str, names: dict[str, str] | None = None) -> str | None:
     if not value:
         return Enrollment.Status.ACTIVE
-    for choice in Enrollment.Status:
-        if value.lower() in (choice.value, str(choice.label).lower()):
-            return choice.value
-    korean = {
-        "지원": "applied",
-        "신청": "applied",
-        "진행": "active",
-        "활동": "active",
-        "수료": "completed",
-        "중도 포기": "dropped",
-        "포기": "dropped",
-        "중단": "dropped",
-    }
-    return korean.get(value)
+    found = (names if names is not None else _status_names()).get(value.lower())
+    return found if found is not None else _KOREAN_STATUSES.get(value)
 
 
 def _language(value: str, default: str) -> str | None:
@@ -224,6 +237,7 @@ def _plan(*, organization, run, filename: str, content: bytes) -> tuple[ImportRe
         enrollment.run, enrollment.participant = run, by_id[enrollment.participant_id]
         enrollments[enrollment.participant_id] = enrollment
     seen: dict[str, int] = {}
+    status_names = _status_names()
     planned = []
     for line, values in rows:
         row = RowReport(line=line, values=values)
@@ -242,7 +256,7 @@ def _plan(*, organization, run, filename: str, content: bytes) -> tuple[ImportRe
             if email in seen:
                 row.errors.append(_("The same email is already on line %(line)d.") % {"line": seen[email]})
             seen.setdefault(email, line)
-        status = _status(values.get("status", ""))
+        status = _status(values.get("status", ""), status_names)
         if status is None:
             row.errors.append(
                 _("Unknown status “%(value)s”: use applied, active, completed or dropped.")
