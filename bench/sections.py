@@ -683,9 +683,10 @@ def imports(ctx: Context) -> Section:
     section.data = {"import_s": import_seconds, "copy_s": copy_seconds, "ratio": ratio, "files": len(files)}
     section.notes.append(
         "Platform: programs.imports.import_apply per file (at most programs.imports.MAX_ROWS rows each), which "
-        "validates every row and creates each participant and enrollment through the services (full_clean, audit "
-        "trail, integration events). Baseline: csv parsing plus COPY of the participants and enrollments, as the "
-        "table owner (PostgreSQL allows no COPY FROM under row-level security)."
+        "validates every row (full_clean without per-row queries), then writes participants, enrollments and their "
+        "audit events with bulk_create / bulk_update and emits the integration events subscribed to. Baseline: "
+        "csv parsing plus COPY of the participants and enrollments, as the table owner (PostgreSQL allows no COPY "
+        "FROM under row-level security)."
     )
     ctx.log(f"copy {copy_seconds:.3f}s ({ratio:.1f})")
     return section
