@@ -266,6 +266,15 @@ def _check_api_route(matrix: Matrix, client: APIClient, route: Route) -> None:
                 matrix.fail(route, f"POST answered {response.status_code}")
             if model is not None and body and model._base_manager.filter(organization=a.organization).count() != count:
                 matrix.fail(route, "POST with B's ids created a row")
+        elif method in ("get", "head") and action.endswith(("_report", "_report_csv")):
+            # Organization-wide read-only reports (e.g. assessment-reports/organization/):
+            # answered for A, and nothing of B's in them.
+            response = client.get(url)
+            if response.status_code != 200:
+                matrix.fail(route, f"GET {action} answered {response.status_code}")
+            leaked = _leaked(response, matrix)
+            if leaked:
+                matrix.fail(route, f"{action} shows B's {leaked}")
         else:
             matrix.fail(route, f"list-level action {action!r} ({method.upper()}): add it to the matrix")
         matrix.check_b_unchanged(route, f"{method.upper()} {action}")
@@ -411,6 +420,8 @@ def _admin_param_values(matrix: Matrix, route: Route, model) -> dict | str:
             continue
         if param in ("object_id", "id", "pk"):
             pk = _admin_object_pk(model, matrix.b)
+        elif param == "organization_id":  # organization-wide pages (e.g. the assessments' organization report)
+            pk = matrix.b.organization.pk
         else:
             target = _model_by_param(param, app_label=model._meta.app_label)
             pk = matrix.b.pk(target) if target is not None else None
