@@ -308,6 +308,12 @@ def _plan(*, organization, run, filename: str, content: bytes) -> tuple[ImportRe
         except ValidationError as error:
             row.errors.extend(f"{key}: {' '.join(messages)}" for key, messages in error.message_dict.items())
             continue
+        try:  # e.g. a name too long for a team: a row error, not a failed save
+            if values.get("team"):
+                Team(organization=organization, name=values["team"]).clean_fields(exclude=["organization"])
+        except ValidationError as error:
+            row.errors.extend(f"team: {' '.join(messages)}" for messages in error.message_dict.values())
+            continue
         row.action = (
             ACTION_CREATE
             if enrollment is None

@@ -78,6 +78,16 @@ def test_a_file_with_an_error_imports_nothing_and_reports_each_row(organization,
     assert not Enrollment.objects.for_organization(organization).exists()
 
 
+def test_a_team_name_too_long_is_a_row_error_and_nothing_is_saved(organization, run):
+    content = f"name,email,team\nA,a@x.kr,{'팀' * 201}\nB,b@x.kr,알파팀\n".encode()
+    report = imports.import_apply(organization=organization, run=run, filename="x.csv", content=content)
+    assert not report.applied
+    (row,) = [row for row in report.rows if row.errors]
+    assert row.line == 2 and row.errors[0].startswith("team:") and "200" in row.errors[0]
+    assert not Team.objects.for_organization(organization).exists()
+    assert not Participant.objects.for_organization(organization).exists()
+
+
 def test_an_unknown_status_or_language_is_a_row_error(organization, run):
     content = b"name,email,status,language\nA,a@x.kr,sleeping,ko\nB,b@x.kr,active,fr\n"
     report = imports.import_preview(organization=organization, run=run, filename="x.csv", content=content)
