@@ -310,7 +310,11 @@ class Assessment(TenantModel):
                 violation_error_message=_("The subject is either an enrollment or a mentor."),
             ),
         ]
-        indexes = [models.Index(fields=["organization", "window", "assessor_role"], name="assessment_org_window_role")]
+        indexes = [
+            models.Index(fields=["organization", "window", "assessor_role"], name="assessment_org_window_role"),
+            # Cursor pages by id within one organization, without walking other tenants' rows.
+            models.Index(fields=["organization", "id"], name="assessment_org_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.subject} · {self.get_assessor_role_display()} · LV.{self.level.number}"

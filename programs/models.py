@@ -73,7 +73,11 @@ class Run(TenantModel):
             models.UniqueConstraint(fields=["organization", "program", "name"], name="run_unique_name"),
             models.UniqueConstraint(fields=["organization", "calendar_token"], name="run_unique_calendar_token"),
         ]
-        indexes = [models.Index(fields=["organization", "status"], name="run_org_status")]
+        indexes = [
+            models.Index(fields=["organization", "status"], name="run_org_status"),
+            # The API's default page order within one organization (cursor pages).
+            models.Index(fields=["organization", "-starts_on", "id"], name="run_org_starts_id"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -206,7 +210,11 @@ class Enrollment(ArchivableTenantModel):
                 violation_error_message=_("This team is already enrolled in this run."),
             ),
         ]
-        indexes = [models.Index(fields=["organization", "run", "status"], name="enrollment_org_run_status")]
+        indexes = [
+            models.Index(fields=["organization", "run", "status"], name="enrollment_org_run_status"),
+            # Cursor pages by id within one organization, without walking other tenants' rows.
+            models.Index(fields=["organization", "id"], name="enrollment_org_id"),
+        ]
 
     def __str__(self) -> str:
         return str(self.participant or self.team or "?")
