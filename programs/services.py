@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -10,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.events import event_emit
+from core.events import event_emit, events_subscribed
 from programs import planning, selectors
 from programs.models import (
     CheckIn,
@@ -543,16 +544,28 @@ def milestones_overdue_announce(*, organization, today: datetime.date | None = N
         .exclude(run__status=Run.Status.DRAFT)
         .order_by("due_on", "id")
     )
+    if not candidates:
+        return 0
+    # Two reads for all candidates, not two per milestone: who is enrolled, who is done.
+    enrolled_by_run = defaultdict(list)
+    for run_id, enrollment_id in (
+        Enrollment.objects.for_organization(organization)
+        .filter(run_id__in={m.run_id for m in candidates}, archived_at__isnull=True)
+        .filter(status__in=[Enrollment.Status.APPLIED, Enrollment.Status.ACTIVE])
+        .order_by("id")
+        .values_list("run_id", "id")
+    ):
+        enrolled_by_run[run_id].append(enrollment_id)
+    done = set(
+        MilestoneProgress.objects.for_organization(organization)
+        .filter(milestone__in=candidates, status=MilestoneProgress.Status.DONE)
+        .values_list("milestone_id", "enrollment_id")
+    )
+    # Ask once whether anyone listens; the claim is recorded either way.
+    subscribed = "milestone.overdue" in events_subscribed(organization=organization, events=["milestone.overdue"])
     announced = 0
     for milestone in candidates:
-        behind = list(
-            Enrollment.objects.for_organization(organization)
-            .filter(run_id=milestone.run_id, archived_at__isnull=True)
-            .filter(status__in=[Enrollment.Status.APPLIED, Enrollment.Status.ACTIVE])
-            .exclude(milestone_progress__milestone=milestone, milestone_progress__status=MilestoneProgress.Status.DONE)
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
+        behind = [e for e in enrolled_by_run[milestone.run_id] if (milestone.id, e) not in done]
         if not behind:
             continue
         with transaction.atomic():
@@ -562,6 +575,9 @@ def milestones_overdue_announce(*, organization, today: datetime.date | None = N
                 .update(overdue_announced_at=timezone.now())
             )
             if not claimed:
+                continue
+            announced += 1
+            if not subscribed:
                 continue
             event_emit(
                 organization=organization,
@@ -574,7 +590,6 @@ def milestones_overdue_announce(*, organization, today: datetime.date | None = N
                     "enrollment_ids": behind,
                 },
             )
-            announced += 1
     return announced
 
 

@@ -81,3 +81,21 @@ def test_the_periodic_task_announces_for_every_organization_and_nothing_across(
     assert overdue_deliveries(other_organization) == []  # B has no subscription: nothing of A leaks to it
 
     assert milestones_overdue_announce.delay(organization_id=organization.id).get() == 0
+
+
+def test_finding_who_is_behind_does_not_query_per_milestone(organization, run):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    EnrollmentFactory.create_batch(3, run=run)
+
+    def queries_for(count):
+        for _ in range(count):
+            MilestoneFactory(run=run, due_on=TODAY - datetime.timedelta(days=1))
+        Milestone.objects.for_organization(organization).update(overdue_announced_at=None)
+        with CaptureQueriesContext(connection) as captured:
+            assert services.milestones_overdue_announce(organization=organization, today=TODAY) >= count
+        # Reads are constant; each announced milestone costs its claim (and savepoint).
+        return len([q for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")])
+
+    assert queries_for(2) == queries_for(8)
