@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -192,9 +194,10 @@ class TenantAdmin(RolePermissionMixin, TenantScopedFormMixin, admin.ModelAdmin):
         scoped = [ArchivedListFilter] if self.is_archivable else []
         for item in super().get_list_filter(request):
             if isinstance(item, str):
+                # A direct field or a lookup path ("enrollment__run"): its last field decides.
                 try:
-                    field = self.model._meta.get_field(item)
-                except Exception:  # a lookup path such as "run__program": keep as given
+                    field = get_fields_from_path(self.model, item)[-1]
+                except (FieldDoesNotExist, NotRelationField):
                     field = None
                 if field is not None and field.is_relation and issubclass(field.related_model, TenantModel):
                     item = (item, TenantRelatedFieldListFilter)

@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_base import TenantAdmin, TenantInline, TenantStackedInline, scope_for_request
+from core.admin_base import TenantAdmin, TenantInline, TenantStackedInline
 from mentors.models import Mentor
 from programs import imports, links, planning, selectors, services
 from programs.forms import DeadlineMoveForm, ImportUploadForm, PlanForm
@@ -82,29 +82,6 @@ class ConstantQueryChoicesMixin:
     def get_formset(self, request, obj=None, **kwargs):
         request._programs_parent = obj
         return super().get_formset(request, obj, **kwargs)
-
-
-def run_filter(lookup: str):
-    """A sidebar filter by run through a relation path (e.g. ``enrollment__run``), scoped.
-
-    The base admin scopes direct foreign-key filters only; a path needs its own.
-    """
-
-    class RunFilter(admin.SimpleListFilter):
-        title = _("run")
-        parameter_name = "run"
-
-        def lookups(self, request, model_admin):
-            runs = scope_for_request(Run.objects.all(), request).select_related("program")
-            return [(run.pk, str(run)) for run in runs.order_by("-starts_on", "name")]
-
-        def queryset(self, request, queryset):
-            value = self.value()
-            if value and value.isdigit():
-                return queryset.filter(**{lookup: int(value)})
-            return queryset
-
-    return RunFilter
 
 
 # --- programs ----------------------------------------------------------------------------
@@ -809,7 +786,7 @@ class MilestoneAdmin(TenantAdmin):
 class MilestoneProgressAdmin(TenantAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["enrollment", "milestone", "status", "evidence_url", "updated_at"]
-    list_filter = ["status", run_filter("milestone__run")]
+    list_filter = ["status", "milestone__run"]
     list_select_related = ["enrollment__participant", "enrollment__team", "milestone"]
     search_fields = ["enrollment__participant__name", "milestone__name", "note"]
     autocomplete_fields = ["enrollment"]
@@ -818,7 +795,7 @@ class MilestoneProgressAdmin(TenantAdmin):
 @admin.register(CheckIn)
 class CheckInAdmin(TenantAdmin):
     list_display = ["enrollment", "created_at", "confidence", "has_blockers"]
-    list_filter = ["confidence", run_filter("enrollment__run")]
+    list_filter = ["confidence", "enrollment__run"]
     list_select_related = ["enrollment__participant", "enrollment__team"]
     search_fields = ["done", "next", "blockers", "enrollment__participant__name"]
     autocomplete_fields = ["enrollment"]
@@ -875,7 +852,7 @@ class HelpRequestNewReplyInline(TenantInline):
 @admin.register(HelpRequest)
 class HelpRequestAdmin(TenantAdmin):
     list_display = ["act_short", "enrollment", "status", "age", "first_response"]
-    list_filter = ["status", run_filter("enrollment__run")]
+    list_filter = ["status", "enrollment__run"]
     list_select_related = ["enrollment__participant", "enrollment__team"]
     search_fields = ["act", "impact", "desired_outcome", "enrollment__participant__name"]
     autocomplete_fields = ["enrollment"]

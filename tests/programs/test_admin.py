@@ -394,3 +394,22 @@ def test_the_add_enrollment_button_preselects_the_run(pm_client, run):
     response = pm_client.get(f"{reverse('admin:programs_enrollment_add')}?run={run.pk}")
     assert response.status_code == 200
     assert response.context["adminform"].form.initial["run"] == str(run.pk)
+
+
+@pytest.mark.parametrize("changelist", ["admin:programs_checkin_changelist", "admin:programs_helprequest_changelist"])
+def test_sidebar_filters_through_a_relation_path_list_only_the_organizations_runs(
+    pm_client, run, other_run, changelist
+):
+    from tests.factories.programs import RunFactory
+
+    second = RunFactory(program=run.program, name="2026 가을 기수")  # a filter shows from two choices on
+    response = pm_client.get(reverse(changelist))
+    assert response.status_code == 200
+    choices = [
+        choice["display"]
+        for spec in response.context["cl"].filter_specs
+        if getattr(spec, "field_path", "") == "enrollment__run"
+        for choice in spec.choices(response.context["cl"])
+    ]
+    assert run.name in choices and second.name in choices
+    assert other_run.name not in choices
