@@ -22,6 +22,9 @@ setup: $(VENV)/.installed
 	@echo "==> Compiling translations"
 	$(BIN)/python manage.py compile_translations
 
+# Links in emails follow the served address: `make run PORT=8101` puts 8101 into them
+# (PUBLIC_BASE_URL set in the environment wins).
+run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)/
 run: setup
 	@echo "==> Migrating the database"
 	$(BIN)/python manage.py migrate
@@ -31,7 +34,7 @@ run: setup
 	@echo ""
 	@echo "==> Open http://127.0.0.1:$(PORT)/admin/  (mentor portal: http://127.0.0.1:$(PORT)/mentor/)"
 	@echo "    Stop with Ctrl-C."
-	WEB_PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)/} WEB_PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
 
 # PostgreSQL only: the application role (no superuser, no BYPASSRLS, owns nothing) and
 # row-level security on every tenant table. Run as the owner; idempotent (docs/security.md).

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from assessments import links, selectors, services
 from assessments.forms import LevelAssessmentForm, SurveyAnswerForm, add_service_errors
 from assessments.models import Assessment, SurveyResponse
-from core import rls
+from core.links import organization_id_reader, signed_link_page
 from core.models import Organization
 
 PORTAL_BASE = "mentors/portal_base.html"
@@ -35,13 +35,11 @@ def _page_language(request, preferred: str | None) -> str:
     return wanted if wanted in ("ko", "en") else "ko"
 
 
-def _organization(organization_id: int) -> Organization:
-    """The organization a signed link names; this request then reads only its rows."""
-    organization = Organization.objects.filter(pk=organization_id).first()
-    if organization is None:
+def _organization(request) -> Organization:
+    """The organization a signed link names (:func:`core.links.signed_link_page` activated it)."""
+    if request.link_organization is None:
         raise Http404
-    rls.activate(organization.pk)  # the database wall (PostgreSQL row-level security)
-    return organization
+    return request.link_organization
 
 
 def _link_invalid(request, language: str):
@@ -85,13 +83,14 @@ def _save_assessment(
 # --- Participants: signed links ------------------------------------------------------
 
 
+@signed_link_page(organization_id_reader(links.read_self_assessment_token, links.LinkInvalid))
 def self_assessment(request, token: str):
     """A participant assesses themselves in one window (mobile-friendly, ko/en)."""
     try:
         data = links.read_self_assessment_token(token)
     except links.LinkInvalid:
         return _link_invalid(request, _page_language(request, None))
-    organization = _organization(data.organization_id)
+    organization = _organization(request)
     window = selectors.window_get(organization=organization, window_id=data.window_id)
     enrollment = _enrollment(organization, data.enrollment_id)
     if window is None or enrollment is None or enrollment.run_id != window.run_id:
@@ -132,6 +131,7 @@ def self_assessment(request, token: str):
         return render(request, "assessments/public_self_assessment.html", context)
 
 
+@signed_link_page(organization_id_reader(links.read_survey_token, links.LinkInvalid))
 def survey_answer(request, token: str):
     """A participant or a mentor answers a value-gap survey."""
     from mentors.models import Mentor
@@ -140,7 +140,7 @@ def survey_answer(request, token: str):
         data = links.read_survey_token(token)
     except links.LinkInvalid:
         return _link_invalid(request, _page_language(request, None))
-    organization = _organization(data.organization_id)
+    organization = _organization(request)
     survey = selectors.survey_get(organization=organization, survey_id=data.survey_id)
     enrollment = mentor = None
     if data.enrollment_id is not None:

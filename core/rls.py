@@ -152,6 +152,11 @@ def activate(organization_id: int | None, *, user=None, using: str = DEFAULT_DB_
     _apply(Context(organization_id=organization_id, user_id=user_id), using)
 
 
+def activate_anonymous(organization_id: int | None, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Admit ``organization_id``'s rows with no acting user (signed links: see core.links)."""
+    _apply(Context(organization_id=organization_id), using)
+
+
 def deactivate(using: str = DEFAULT_DB_ALIAS) -> None:
     """Admit no tenant rows for the rest of the transaction."""
     _apply(Context(user_id=_context.get().user_id), using)
@@ -231,13 +236,23 @@ def all_organizations_context(*, reason: str, user=None, using: str = DEFAULT_DB
 
 
 @contextmanager
-def request_scope() -> Iterator[None]:
-    """Forget the Python-side context at the end of a request (the database's ends with its transaction)."""
+def request_scope(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """A request (or any unit of work) starts with no context and gives back the one it found.
+
+    In production there is none before and the database's setting ends with the
+    request's transaction. When the unit of work ran inside an outer transaction (a
+    test, a task that serves a request in-process), that transaction's context is
+    made current again, in Python and in the database.
+    """
+    previous = _context.get()
     token = _context.set(Context())
     try:
         yield
     finally:
         _context.reset(token)
+        connection = connections[using]
+        if connection.in_atomic_block and not connection.needs_rollback:
+            _apply(previous, using)
 
 
 @contextmanager
@@ -256,6 +271,33 @@ def all_organizations_for_statement(using: str = DEFAULT_DB_ALIAS) -> Iterator[N
     with _restoring(using), transaction.atomic(using=using, savepoint=False):
         _apply(Context(all_organizations=True, user_id=previous.user_id), using)
         yield
+
+
+# --- Work after commit ---------------------------------------------------------------
+
+
+def after_commit(func, *, using: str = DEFAULT_DB_ALIAS, robust: bool = False) -> None:
+    """Run ``func`` once the current transaction has committed, in the context it had.
+
+    ``transaction.on_commit`` runs its callbacks after the transaction whose
+    row-level-security setting admitted the rows has ended: a callback that reads or
+    writes tenant rows (an event to the webhook outbox, an email about a session)
+    would see nothing and fail, or write nothing. This helper records the context of
+    the unit of work that registers the callback (organization, or every
+    organization, and the acting user) and re-enters it, in a transaction of its own
+    with the unscoped-query guard armed, when the callback runs. Use it for every
+    after-commit action: events, emails, task enqueues.
+    """
+    from core.tenancy import tenant_guard
+
+    context = _context.get()
+
+    def run() -> None:
+        with _restoring(using), transaction.atomic(using=using), tenant_guard():
+            _apply(context, using)
+            func()
+
+    transaction.on_commit(run, using=using, robust=robust)
 
 
 # --- Celery --------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core import rls
 from core.models import Organization, User
 from integrations import selectors, signing
 from integrations.http import url_refusal_reason, webhook_post
@@ -204,7 +205,7 @@ def webhook_secret_rotate(
 def _enqueue_delivery(delivery: WebhookDelivery) -> None:
     from integrations.tasks import webhook_deliver
 
-    transaction.on_commit(
+    rls.after_commit(
         partial(webhook_deliver.delay, organization_id=delivery.organization_id, delivery_id=delivery.id)
     )
 
@@ -391,7 +392,7 @@ def webhook_subscription_disable(
     ).update(status=WebhookDelivery.Status.CANCELLED, next_attempt_at=None)
     recipients = selectors.organization_admin_emails(organization=organization)
     if recipients:
-        transaction.on_commit(
+        rls.after_commit(
             partial(
                 _send_disabled_notice,
                 organization_name=organization.name,

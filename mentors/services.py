@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from core import rls
 from core import selectors as core_selectors
 from core import services as core_services
 from core.events import event_emit
@@ -135,7 +136,7 @@ def invitation_create(
     context = {"invitation": invitation, "organization": organization, "link": link, "inviter": invited_by}
     if not send_email:
         return invitation, token
-    transaction.on_commit(
+    rls.after_commit(
         lambda: _send_in_language(
             language=invitation.language,
             to=invitation.email,
@@ -245,7 +246,7 @@ def _goal_event(goal: DevelopmentGoal, *, was_shared: bool = False) -> None:
     else:
         return
     organization = goal.organization
-    transaction.on_commit(lambda: event_emit(organization=organization, event="mentor_goal.updated", payload=payload))
+    rls.after_commit(lambda: event_emit(organization=organization, event="mentor_goal.updated", payload=payload))
 
 
 def _decimal(value, field: str) -> Decimal:
@@ -517,7 +518,7 @@ def session_log(
     )
     if request_ratings and enrollments:
         session_id = session.pk
-        transaction.on_commit(
+        rls.after_commit(
             lambda: session_rating_requests_send(organization=organization, session_id=session_id, base_url=base_url)
         )
     return session

@@ -25,6 +25,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.links import organization_id_reader, signed_link_page
 from core.middleware import ACTIVE_ORGANIZATION_SESSION_KEY
 from core.models import Organization
 from mentors import forms, selectors, services
@@ -512,6 +513,7 @@ def _invitation_accept_page(request, organization, invitation, token: str):
     return render(request, "mentors/invitation_accept.html", context)
 
 
+@signed_link_page(organization_id_reader(selectors.session_rating_token_read))
 def session_rate(request, token: str):
     """A mentee rates a session through the signed link they were sent (no login)."""
     found = selectors.session_and_participant_for_rating_token(token=token)

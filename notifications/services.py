@@ -243,7 +243,7 @@ def enqueue_relay(*, organization_id: int, countdown: int | None = None) -> None
         except Exception:  # the broker is down: beat will pick the rows up
             logger.warning("could not enqueue the relay of organization %s", organization_id, exc_info=True)
 
-    transaction.on_commit(ring)
+    rls.after_commit(ring)
 
 
 # --- Relaying ---------------------------------------------------------------------------

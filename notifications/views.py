@@ -14,22 +14,21 @@ from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from core import rls
-from core.models import Organization
+from core.links import organization_id_reader, signed_link_page
 from notifications import links, services
 from notifications.models import Kind
 
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@signed_link_page(organization_id_reader(links.unsubscribe_token_read))
 def unsubscribe(request, token: str):
     claims = links.unsubscribe_token_read(token)
     if claims is None or claims["kind"] not in Kind.values:
         raise Http404
-    organization = Organization.objects.filter(pk=claims["organization_id"]).first()
+    organization = request.link_organization
     if organization is None:
         raise Http404
-    rls.activate(organization.pk)  # the database wall: this request touches one organization
     language = claims["language"] or organization.language
     with translation.override(language):
         context = {

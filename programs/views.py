@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from core import rls
+from core.links import organization_id_reader, signed_link_page
 from core.models import Organization
 from programs import links, selectors, services
 from programs.forms import CheckInForm, HelpRequestForm, ProgressForm
@@ -47,6 +47,7 @@ def _link_problem(request, reason: str, status: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@signed_link_page(organization_id_reader(links.participant_token_read, links.LinkInvalid, links.LinkExpired))
 def participant_page(request, token: str, section: str | None = None):
     """Every participant page: the token says which enrollment and which actions."""
     try:
@@ -58,9 +59,7 @@ def participant_page(request, token: str, section: str | None = None):
     section = section or claims.purpose
     if section not in SECTIONS or not claims.allows(section):
         return _link_problem(request, "wrong_page", 403)
-    organization = Organization.objects.filter(pk=claims.organization_id).first()
-    if organization is not None:
-        rls.activate(organization.pk)  # the database wall: this request reads one organization
+    organization = request.link_organization
     enrollment = (
         Enrollment.objects.for_organization(organization)
         .select_related("run", "run__program", "participant", "team")
@@ -94,8 +93,6 @@ def participant_page(request, token: str, section: str | None = None):
         if isinstance(response, dict):
             response = render(request, SECTIONS[section], response)
     response["Content-Language"] = language
-    response["Cache-Control"] = "no-store"  # the page is personal and the URL is a secret
-    response["Referrer-Policy"] = "no-referrer"
     return response
 
 
@@ -195,9 +192,8 @@ def run_calendar(request, org_slug: str, token: str):
     """An iCalendar feed of a run's milestones; the URL is the secret (no login)."""
     from icalendar import Calendar, Event
 
+    # The middleware has activated the organization named in the URL (org_slug).
     organization = Organization.objects.filter(slug=org_slug).first()
-    if organization is not None:
-        rls.activate(organization.pk)
     run = selectors.run_by_calendar_token(organization=organization, token=token) if organization else None
     if run is None:
         raise Http404

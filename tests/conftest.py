@@ -5,6 +5,7 @@ from pathlib import Path
 import polib
 
 pytest_plugins = [
+    "tests.fixtures.database",
     "tests.fixtures.core",
     "tests.fixtures.services",
     "tests.fixtures.programs",

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from core import rls
 from core.models import Organization
 from core.tenancy import tenant_guard
 from integrations import services
@@ -35,7 +36,9 @@ class Command(BaseCommand):
         requested = [scope.strip() for part in scopes for scope in part.split(",") if scope.strip()]
         expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
         try:
-            with tenant_guard():
+            # Commands connect as the application role like web and worker: the key is
+            # written inside the organization's row-level-security context.
+            with rls.organization_context(organization.pk), tenant_guard():
                 key, plaintext = services.api_key_create(
                     organization=organization, name=name or "CLI key", scopes=requested, expires_at=expires_at
                 )
