@@ -50,7 +50,11 @@ def organization_for_member(*, user: User, slug: str) -> tuple[Organization, Mem
 def organizations_for_user(*, user: User) -> QuerySet[Organization]:
     if user.is_superuser:
         return Organization.objects.all()
-    return Organization.objects.filter(id__in=memberships_for_user(user=user).values("organization_id"))
+    # Read the user's memberships first (their own rows, across organizations) and then
+    # the organizations: as a subquery, the membership read would run under the
+    # request's row-level-security context and find only the active organization's.
+    organization_ids = list(memberships_for_user(user=user).values_list("organization_id", flat=True))
+    return Organization.objects.filter(id__in=organization_ids)
 
 
 def user_by_email(*, email: str) -> User | None:

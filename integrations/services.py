@@ -205,9 +205,7 @@ def webhook_secret_rotate(
 def _enqueue_delivery(delivery: WebhookDelivery) -> None:
     from integrations.tasks import webhook_deliver
 
-    rls.after_commit(
-        partial(webhook_deliver.delay, organization_id=delivery.organization_id, delivery_id=delivery.id)
-    )
+    rls.after_commit(partial(webhook_deliver.delay, organization_id=delivery.organization_id, delivery_id=delivery.id))
 
 
 def webhook_body(*, event: str, payload: dict[str, Any], occurred_at: datetime) -> str:

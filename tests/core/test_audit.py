@@ -21,9 +21,10 @@ def events(obj):
 @pytest.fixture
 def acting(program_manager):
     """Act as the program manager, as a request would."""
-    with rls.request_scope():
-        rls.activate(None, user=program_manager)
-        yield program_manager
+    previous = rls.current()
+    rls.activate_all_organizations(reason="test: the program manager acts", user=program_manager)
+    yield program_manager
+    rls._apply(previous)
 
 
 def test_every_tenant_model_but_the_trail_itself_is_audited(db):

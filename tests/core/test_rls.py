@@ -76,21 +76,28 @@ def test_every_table_with_organization_id_has_rls_forced_and_the_policy(postgres
     assert len(tables) >= len(tenant_models) > 10
 
 
-def test_the_catalog_test_would_catch_a_new_unprotected_table(postgres):
-    with connection.cursor() as cursor:
+def test_the_catalog_test_would_catch_a_new_unprotected_table(owner_connection):
+    with owner_connection.cursor() as cursor:
         cursor.execute("CREATE TABLE rls_probe_unprotected (id bigserial PRIMARY KEY, organization_id bigint)")
-    assert rls.unprotected_tables(connection) == ["rls_probe_unprotected"]
+    assert rls.unprotected_tables(owner_connection) == ["rls_probe_unprotected"]
     # What migrate does at its end protects it.
-    rls.on_post_migrate(sender=None, using="default")
-    assert rls.unprotected_tables(connection) == []
+    rls.on_post_migrate(sender=None, using="owner")
+    assert rls.unprotected_tables(owner_connection) == []
 
 
-def test_a_policy_removed_by_hand_is_caught_and_restored_by_migrate(postgres):
-    with connection.cursor() as cursor:
+def test_a_policy_removed_by_hand_is_caught_and_restored_by_migrate(owner_connection):
+    with owner_connection.cursor() as cursor:
         cursor.execute(f"DROP POLICY {rls.POLICY_NAME} ON programs_program")
-    assert rls.unprotected_tables(connection) == ["programs_program"]
-    rls.apply_policies(connection)
-    assert rls.unprotected_tables(connection) == []
+    assert rls.unprotected_tables(owner_connection) == ["programs_program"]
+    rls.apply_policies(owner_connection)
+    assert rls.unprotected_tables(owner_connection) == []
+
+
+def test_the_application_role_cannot_drop_a_policy_or_change_its_own_attributes(postgres):
+    role = connection.ops.quote_name(rls.app_role_name())
+    for statement in (f"DROP POLICY {rls.POLICY_NAME} ON programs_program", f"ALTER ROLE {role} BYPASSRLS"):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)
 
 
 def test_the_application_role_owns_nothing_and_cannot_bypass_rls(app_role):
@@ -100,13 +107,13 @@ def test_the_application_role_owns_nothing_and_cannot_bypass_rls(app_role):
         assert cursor.fetchone() == (False, False)
 
 
-def test_the_check_command_reports_a_role_that_bypasses_rls(app_role):
-    role = connection.ops.quote_name(rls.app_role_name())
-    with connection.cursor() as cursor:
+def test_the_check_command_reports_a_role_that_bypasses_rls(owner_connection):
+    role = owner_connection.ops.quote_name(rls.app_role_name())
+    with owner_connection.cursor() as cursor:
         cursor.execute(f"ALTER ROLE {role} BYPASSRLS")
     with pytest.raises(Exception, match="problem"):
-        call_command("setup_database_roles", "--check")
-    assert any("BYPASSRLS" in problem for problem in rls.app_role_problems(connection))
+        call_command("setup_database_roles", "--check", "--database", "owner")
+    assert any("BYPASSRLS" in problem for problem in rls.app_role_problems(owner_connection))
 
 
 # --- Raw SQL under a context ----------------------------------------------------------

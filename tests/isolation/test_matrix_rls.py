@@ -60,8 +60,6 @@ def app_role_ready(postgres):
     if not rls.role_exists(connection, rls.app_role_name()):
         rls.ensure_app_role(connection)
     rls.grant_app_role(connection)
-    with rls.request_scope():
-        yield
 
 
 def test_every_api_route_under_row_level_security(worlds, app_role_ready):  # noqa: F811
