@@ -17,6 +17,8 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.fixtures.database import owner_settings
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 SMOKE_TIMEOUT_SECONDS = 240
 
@@ -24,7 +26,9 @@ pytestmark = pytest.mark.postgres
 
 
 def _bench_database_url(connection) -> str:
-    db = connection.settings_dict
+    # The bench creates and drops its database, so it is given the owner (as `make bench` is);
+    # it connects its servers as the application role itself.
+    db = {**connection.settings_dict, **owner_settings()}
     user = quote(db["USER"] or "postgres")
     password = f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else ""
     # Its own database, never the test database: the benchmark drops what it creates.

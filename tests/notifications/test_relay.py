@@ -8,10 +8,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
+from core import rls
 from notifications import services
 from notifications.models import Channel, DeliveryAttempt, Kind, Notification
 from programs.models import HelpRequest, MilestoneProgress
@@ -300,7 +301,8 @@ def test_a_row_locked_by_another_relay_is_skipped_not_waited_for(postgres, organ
 
     def other_relay_holds_the_row():
         try:
-            with transaction.atomic():
+            # Another relay's own transaction, in the organization's context (as the relay opens it).
+            with rls.organization_context(organization.pk):
                 Notification.objects.for_organization(organization).select_for_update().get(pk=busy.pk)
                 locked.set()
                 release.wait(10)
