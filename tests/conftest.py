@@ -6,6 +6,7 @@ import polib
 
 pytest_plugins = [
     "tests.fixtures.database",
+    "tests.fixtures.browser",
     "tests.fixtures.core",
     "tests.fixtures.services",
     "tests.fixtures.programs",

@@ -1,0 +1,109 @@
+"""A founder on a phone, in headless Chromium, against a live server connected as the application role.
+
+The founder opens the link in a reminder from the outbox, updates a milestone, then
+uses their home link to check in and to ask for help in AID form. Every form is
+posted by the browser itself (real Origin and Referer handling, real CSRF cookie), and
+every step asserts what the founder sees on the screen.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from django.utils import timezone
+
+from notifications import services as notification_services
+from notifications.models import Notification
+from programs import links
+from programs.models import CheckIn, HelpRequest, MilestoneProgress
+from tests.factories.core import OrganizationFactory
+from tests.factories.programs import EnrollmentFactory, MilestoneFactory, ParticipantFactory, ProgramFactory, RunFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+
+
+@pytest.fixture
+def founder(transactional_db, live_server, settings):
+    """A running cohort with a founder whose milestones are due (committed: the server thread sees it)."""
+    settings.PUBLIC_BASE_URL = live_server.url + "/"  # links in emails point at the server that runs
+    organization = OrganizationFactory(name="한빛창업학교", slug="hanbit-journey")
+    today = timezone.localdate()
+    run = RunFactory(
+        program=ProgramFactory(organization=organization, name="고객 발견 부트캠프"),
+        name="12기",
+        starts_on=today - datetime.timedelta(days=30),
+        ends_on=today + datetime.timedelta(days=45),
+        final_deadline=today + datetime.timedelta(days=40),
+    )
+    participant = ParticipantFactory(
+        organization=organization, name="김민지", company="동네상점", email="minji@startup.test", language="ko"
+    )
+    enrollment = EnrollmentFactory(run=run, participant=participant)
+    for days_ago in (2, 1, 0, -1, -3, -7):  # some reminder is due today, whatever the rules say
+        MilestoneFactory(
+            run=run,
+            name=f"고객 인터뷰 {days_ago + 10}건",
+            days_before_deadline=40 + days_ago,
+            due_on=today - datetime.timedelta(days=days_ago),
+        )
+    return enrollment
+
+
+def _link_in_outbox(enrollment) -> str:
+    organization = enrollment.organization
+    notification_services.notifications_plan(organization=organization, respect_send_window=False)
+    bodies = Notification.objects.for_organization(organization).filter(recipient=enrollment.participant.email)
+    for body in bodies.values_list("body_text", flat=True):
+        found = re.search(r"https?://\S+/p/[^\s/]+/", body)
+        if found:
+            return found.group(0)
+    raise AssertionError(f"no participant link in {list(bodies.values_list('subject_line', flat=True))}")
+
+
+def test_a_founder_updates_a_milestone_from_an_email_then_checks_in_and_asks_for_help(founder, browser_for):
+    organization = founder.organization
+    link = _link_in_outbox(founder)
+    with browser_for("participant") as browser:
+        page = browser.page()
+        page.goto(link)
+        browser.shot(page, "01-progress-from-email")
+        assert page.locator("h1").first.is_visible()
+        form = page.locator("form").first
+        form.locator("select[name=status]").select_option("submitted")
+        form.locator("input[name=evidence_url]").fill("https://docs.example/interviews")
+        form.locator("button[type=submit]").click()
+        page.wait_for_url("**saved=1**")
+        assert page.locator(".notice").inner_text().strip() == "진행 상황을 저장했습니다."
+        browser.shot(page, "02-progress-saved")
+
+        home = links.participant_link(founder, base_url=f"http://{browser.server}")
+        page.goto(home)
+        assert "김민지" in page.inner_text("h1")
+        browser.shot(page, "03-home")
+        page.get_by_role("link", name="체크인").first.click()
+        page.fill("textarea[name=done]", "고객 인터뷰 5건을 마쳤습니다.")
+        page.fill("textarea[name=next]", "랜딩 페이지를 공개합니다.")
+        page.check("input[name=confidence][value='4']")
+        browser.shot(page, "04-check-in")
+        page.locator("form button[type=submit]").click()
+        page.wait_for_url("**saved=1**")
+        browser.shot(page, "05-check-in-saved")
+        assert page.locator(".notice").count() == 1
+
+        page.goto(home)
+        assert "고객 인터뷰 5건을 마쳤습니다." in page.inner_text("body")  # the latest check-in is listed
+        page.get_by_role("link", name="도움 요청").first.click()
+        page.fill("textarea[name=act]", "가격 페이지를 두 가지로 실험했습니다.")
+        page.fill("textarea[name=impact]", "전환이 0건이라 다음 주 공개가 어렵습니다.")
+        page.fill("textarea[name=desired_outcome]", "지불 의사 확인 방법에 대해 30분 조언을 받고 싶어요.")
+        browser.shot(page, "06-help")
+        page.locator("form button[type=submit]").click()
+        page.wait_for_url("**saved=1**")
+        browser.shot(page, "07-help-saved")
+        assert page.locator(".notice").count() == 1
+
+    assert MilestoneProgress.objects.for_organization(organization).get().status == "submitted"
+    assert CheckIn.objects.for_organization(organization).get().confidence == 4
+    assert HelpRequest.objects.for_organization(organization).get().enrollment == founder
