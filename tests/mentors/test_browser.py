@@ -5,12 +5,14 @@ Screenshots of every step go to test-artifacts/mentors/ (git-ignored).
 """
 
 import os
+import re
 from pathlib import Path
 
 import pytest
+from django.core import mail
 
 from core.models import Membership
-from mentors.models import DevelopmentGoal, GoalCheckIn
+from mentors.models import DevelopmentGoal, GoalCheckIn, SessionRating
 from programs import services as program_services
 from programs.models import HelpRequest, HelpRequestReply
 from tests.factories.core import MembershipFactory, OrganizationFactory, UserFactory
@@ -55,7 +57,12 @@ def portal_world(transactional_db):
         impact="다음 주에 가격 페이지를 공개해야 합니다.",
         desired_outcome="지불 의사를 확인하는 방법에 대해 30분 조언을 받고 싶어요.",
     )
-    return {"organization": organization, "mentor": mentor, "help_request": help_request}
+    return {
+        "organization": organization,
+        "mentor": mentor,
+        "help_request": help_request,
+        "mentee_email": mentee.participant.email,
+    }
 
 
 def test_a_mentor_logs_in_sets_a_goal_checks_in_and_answers_a_help_request(
@@ -126,6 +133,19 @@ def test_a_mentor_logs_in_sets_a_goal_checks_in_and_answers_a_help_request(
             page.click("button[type=submit]:not(.link)")
             page.wait_for_url("**/mentor/sessions/*/")
             shot(page, "09-session-detail")
+
+            # The mentee opens the rating link from the email the session sent, on their phone.
+            rating_mail = next(m for m in mail.outbox if m.to == [portal_world["mentee_email"]])
+            rating_link = re.search(r"https?://\S+/mentor/rate/[^\s/]+/", rating_mail.body).group(0)
+            mentee_page = browser.new_page(viewport=PHONE, device_scale_factor=1, locale="ko-KR")
+            mentee_page.goto(rating_link.replace("http://testserver", live_server.url))
+            shot(mentee_page, "09a-rating-form")
+            mentee_page.check("input[name=score][value='5']")
+            mentee_page.fill("textarea[name=comment]", "가짜 문 테스트 설계가 큰 도움이 됐어요.")
+            mentee_page.click("button[type=submit]")
+            mentee_page.wait_for_load_state()
+            shot(mentee_page, "09b-rating-thanks")
+            assert mentee_page.inner_text("h1") == "감사합니다"  # the thank-you page, not the form again
             page.goto(f"{live_server.url}/mentor/goals/")
             shot(page, "10-goal-list")
         finally:
@@ -138,6 +158,8 @@ def test_a_mentor_logs_in_sets_a_goal_checks_in_and_answers_a_help_request(
     assert help_request.status == HelpRequest.Status.ANSWERED and help_request.first_response_at is not None
     assert HelpRequestReply.objects.for_organization(organization).get().mentor == portal_world["mentor"]
     assert (ARTIFACTS / "07-replied.png").stat().st_size > 0
+    rating = SessionRating.objects.for_organization(organization).get()
+    assert (rating.score, rating.comment) == (5, "가짜 문 테스트 설계가 큰 도움이 됐어요.")
 
 
 def test_an_invited_mentor_accepts_in_english_and_lands_in_the_portal(
