@@ -723,9 +723,10 @@ def _assignment_form(base, *, run_of, enrollment_of):
 
 
 def _save_assignments_through_service(formset, *, run, enrollment_of) -> None:
+    instances = formset.save(commit=False)  # sets deleted_objects too (a run added with no assignments has none)
     for obj in formset.deleted_objects:
         obj.delete()
-    for instance in formset.save(commit=False):
+    for instance in instances:
         if instance.pk is None:
             services.mentor_assign(
                 organization=run.organization, run=run, mentor=instance.mentor, enrollment=enrollment_of(instance)
