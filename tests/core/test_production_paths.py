@@ -145,3 +145,14 @@ def test_a_configured_public_base_url_wins_over_the_port(given):
         env={"PATH": "/usr/bin:/bin", "PUBLIC_BASE_URL": given},
     ).stdout
     assert f"PUBLIC_BASE_URL={given}" in printed.splitlines()
+
+
+def test_a_signed_link_opens_only_the_organization_it_names(client, enrollment, other_organization):
+    """A genuine token whose organization is B cannot reach A's enrollment: the entry activates B only."""
+    from types import SimpleNamespace
+
+    forged_for_b = SimpleNamespace(organization_id=other_organization.pk, pk=enrollment.pk)
+    token = links.participant_token(forged_for_b)  # signed by us, as a mix-up between organizations would be
+    response = client.get(reverse("programs:participant", args=[token]))
+    assert response.status_code == 410
+    assert enrollment.participant.name not in response.content.decode()
