@@ -4,7 +4,6 @@ A mentor logs in, creates a goal, checks in on it and replies to a help request.
 Screenshots of every step go to test-artifacts/mentors/ (git-ignored).
 """
 
-import os
 import re
 from pathlib import Path
 
@@ -19,21 +18,11 @@ from tests.factories.core import MembershipFactory, OrganizationFactory, UserFac
 from tests.factories.mentors import MentorFactory
 from tests.factories.programs import EnrollmentFactory, ParticipantFactory, ProgramFactory, RunFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "mentors"
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "portal-pass-for-tests"
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def chromium_path():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("/usr/bin/chromium is required in CI for the browser tests")
-        pytest.skip("/usr/bin/chromium is not installed")
-    return str(CHROMIUM)
 
 
 @pytest.fixture
