@@ -12,6 +12,7 @@ from programs.models import (
     CheckIn,
     Enrollment,
     HelpRequest,
+    HelpRequestReply,
     MentorAssignment,
     Milestone,
     MilestoneProgress,
@@ -181,6 +182,23 @@ def latest_check_ins(*, organization, enrollment, limit: int = 5) -> QuerySet[Ch
     return (
         CheckIn.objects.for_organization(organization)
         .filter(enrollment=enrollment, archived_at__isnull=True)
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def help_requests_with_replies(*, organization, enrollment, limit: int = 5) -> list[HelpRequest]:
+    """The enrollment's latest help requests with their replies (oldest reply first), in two queries."""
+    return list(
+        HelpRequest.objects.for_organization(organization)
+        .filter(enrollment=enrollment)
+        .prefetch_related(
+            Prefetch(
+                "replies",
+                queryset=HelpRequestReply.objects.for_organization(organization)
+                .select_related("mentor__user")
+                .order_by("created_at", "id"),
+            )
+        )
         .order_by("-created_at", "-id")[:limit]
     )
 

@@ -103,6 +103,7 @@ def _saved_redirect(request) -> HttpResponseRedirect:
 def _home(request, organization, enrollment, context):
     context["rows"] = selectors.milestone_progress_for_enrollment(organization=organization, enrollment=enrollment)
     context["check_ins"] = selectors.latest_check_ins(organization=organization, enrollment=enrollment, limit=3)
+    context["help_requests"] = selectors.help_requests_with_replies(organization=organization, enrollment=enrollment)
     context["deadline_in_days"] = (enrollment.run.final_deadline - selectors.today_for(organization)).days
     return context
 

@@ -1,7 +1,8 @@
 """A founder on a phone, in headless Chromium, against a live server connected as the application role.
 
 The founder opens the link in a reminder from the outbox, updates a milestone, then
-uses their home link to check in and to ask for help in AID form. Every form is
+uses their home link to check in, to ask for help in AID form, and to read the
+mentor's reply. Every form is
 posted by the browser itself (real Origin and Referer handling, real CSRF cookie), and
 every step asserts what the founder sees on the screen.
 """
@@ -17,8 +18,10 @@ from django.utils import timezone
 from notifications import services as notification_services
 from notifications.models import Notification
 from programs import links
-from programs.models import CheckIn, HelpRequest, MilestoneProgress
-from tests.factories.core import OrganizationFactory
+from programs import services as program_services
+from programs.models import CheckIn, HelpRequest, MentorAssignment, MilestoneProgress
+from tests.factories.core import OrganizationFactory, UserFactory
+from tests.factories.mentors import MentorFactory
 from tests.factories.programs import EnrollmentFactory, MilestoneFactory, ParticipantFactory, ProgramFactory, RunFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -41,6 +44,8 @@ def founder(transactional_db, live_server, settings):
         organization=organization, name="김민지", company="동네상점", email="minji@startup.test", language="ko"
     )
     enrollment = EnrollmentFactory(run=run, participant=participant)
+    mentor = MentorFactory(organization=organization, user=UserFactory(email="mentor@hanbit.test", name="박서준"))
+    program_services.mentor_assign(organization=organization, run=run, mentor=mentor, enrollment=enrollment)
     for days_ago in (2, 1, 0, -1, -3, -7):  # some reminder is due today, whatever the rules say
         MilestoneFactory(
             run=run,
@@ -62,8 +67,11 @@ def _link_in_outbox(enrollment) -> str:
     raise AssertionError(f"no participant link in {list(bodies.values_list('subject_line', flat=True))}")
 
 
-def test_a_founder_updates_a_milestone_from_an_email_then_checks_in_and_asks_for_help(founder, browser_for):
+def test_a_founder_updates_a_milestone_from_an_email_then_checks_in_asks_for_help_and_reads_the_reply(
+    founder, browser_for
+):
     organization = founder.organization
+    mentor = MentorAssignment.objects.for_organization(organization).get().mentor
     link = _link_in_outbox(founder)
     with browser_for("participant") as browser:
         page = browser.page()
@@ -103,6 +111,21 @@ def test_a_founder_updates_a_milestone_from_an_email_then_checks_in_and_asks_for
         page.wait_for_url("**saved=1**")
         browser.shot(page, "07-help-saved")
         assert page.locator(".notice").count() == 1
+
+        page.goto(home)
+        assert "아직 답변이 없습니다." in page.inner_text(".help-request")
+        help_request = HelpRequest.objects.for_organization(organization).get()
+        program_services.help_request_reply(  # the mentor answers in the portal (its own journey)
+            organization=organization,
+            help_request=help_request,
+            mentor=mentor,
+            author=mentor.user,
+            body="목요일에 가짜 문 테스트를 같이 설계해 봐요.",
+        )
+        page.reload()
+        browser.shot(page, "08-home-with-reply")
+        assert "목요일에 가짜 문 테스트를 같이 설계해 봐요." in page.inner_text(".help-request .reply")
+        assert "박서준" in page.inner_text(".help-request .reply strong")
 
     assert MilestoneProgress.objects.for_organization(organization).get().status == "submitted"
     assert CheckIn.objects.for_organization(organization).get().confidence == 4
