@@ -22,9 +22,6 @@ setup: $(VENV)/.installed
 	@echo "==> Compiling translations"
 	$(BIN)/python manage.py compile_translations
 
-# Links in emails follow the served address: `make run PORT=8101` puts 8101 into them
-# (PUBLIC_BASE_URL set in the environment wins).
-run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)/
 run: setup
 	@echo "==> Migrating the database"
 	$(BIN)/python manage.py migrate
@@ -34,6 +31,7 @@ run: setup
 	@echo ""
 	@echo "==> Open http://127.0.0.1:$(PORT)/admin/  (mentor portal: http://127.0.0.1:$(PORT)/mentor/)"
 	@echo "    Stop with Ctrl-C."
+	@# Links in emails follow the served address (a PUBLIC_BASE_URL set in the environment wins).
 	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)/} WEB_PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
 
 # PostgreSQL only: the application role (no superuser, no BYPASSRLS, owns nothing) and

@@ -50,7 +50,6 @@ def signed_link_page(organization_id_of: Callable[[str], int | None]):
             response.setdefault("Cache-Control", "no-store")  # personal pages behind a secret URL
             return response
 
-        wrapper.signed_link_page = True
         return wrapper
 
     return decorator
