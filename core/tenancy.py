@@ -166,6 +166,30 @@ class TenantQuerySet(models.QuerySet):
         with self._database_wall():
             return super().delete()
 
+    def insert_new(self, objs: list, *, batch_size: int = 500) -> list[int]:
+        """Insert ``objs``, skipping rows that conflict with a unique key; return the new ids.
+
+        ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` (PostgreSQL, SQLite 3.35+):
+        unlike ``bulk_create(ignore_conflicts=True)`` it tells what this statement
+        itself inserted, not what a concurrent writer added meanwhile.
+        """
+        from django.db import connections
+        from django.db.models.constants import OnConflict
+
+        if not objs:
+            return []
+        meta = self.model._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        connection = connections[self.db]
+        size = max(1, min(batch_size, connection.ops.bulk_batch_size(fields, objs) or batch_size))
+        inserted: list[int] = []
+        for start in range(0, len(objs), size):
+            rows = self._insert(
+                objs[start : start + size], fields=fields, returning_fields=[meta.pk], on_conflict=OnConflict.IGNORE
+            )
+            inserted.extend(row[0] for row in rows or [])
+        return inserted
+
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
     use_in_migrations = False

@@ -134,11 +134,11 @@ class DeliveryAttemptInline(TenantInline):
         return False
 
 
-@admin.action(description=_("Retry selected (failed or not sent) notifications"), permissions=["retry"])
+@admin.action(description=_("Send selected again (failed, not sent, or outcome unknown)"), permissions=["retry"])
 def retry_selected(modeladmin, request, queryset):
     organization = active_organization(request)
     count = 0
-    for notification in queryset.filter(status__in=[Notification.Status.FAILED, Notification.Status.CANCELLED]):
+    for notification in queryset.filter(status__in=services.RETRYABLE_STATUSES):
         services.notification_retry(organization=organization or notification.organization, notification=notification)
         count += 1
     messages.success(
@@ -226,6 +226,9 @@ class NotificationAdmin(TenantAdmin):
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "can_plan_now": self.has_retry_permission(request)}
+        organization = active_organization(request)
+        if organization is not None:
+            extra_context["delivery"] = selectors.delivery_health(organization=organization)
         return super().changelist_view(request, extra_context)
 
     def preview_view(self, request):

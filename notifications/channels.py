@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import json
+import smtplib
 import socket
 from email.headerregistry import Address
 from email.utils import parseaddr
@@ -25,8 +26,66 @@ from django.utils.translation import gettext as _
 WEBHOOK_TIMEOUT_SECONDS = 5
 
 
-class WebhookRefused(OSError):
-    """The webhook URL leads to an address we never post to, or answered with an error."""
+class WebhookRefused(Exception):
+    """The webhook URL leads to an address we never post to, or the receiver refused (4xx)."""
+
+
+class WebhookUnavailable(OSError):
+    """The receiver is down or overloaded (5xx, 429): a channel-level failure."""
+
+
+def is_channel_failure(error: BaseException) -> bool:
+    """Is this failure about the way out (server down, overloaded) rather than the message?
+
+    Channel-level: connection refused or reset, timeouts, DNS, an SMTP 4xx (try again
+    later) or an SMTP server that hung up, a webhook 5xx or 429. These count against the
+    channel's circuit breaker (:mod:`notifications.breaker`). Message-level: an SMTP 5xx
+    (recipient or content refused), a webhook 4xx or a refused address: the row's own
+    retries handle those.
+    """
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return False
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    if isinstance(error, WebhookRefused):
+        return False
+    return isinstance(error, OSError)  # ConnectionError, TimeoutError, SMTPServerDisconnected, gaierror, ...
+
+
+def email_channel_key() -> str:
+    """The circuit key of outgoing email: the SMTP server, or the backend when it is not SMTP."""
+    if settings.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+        return f"smtp:{settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+    return f"email:{settings.EMAIL_BACKEND}"
+
+
+def webhook_channel_key(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"webhook:{(parts.hostname or '').lower()}:{port}"
+
+
+def probe_email(timeout: float) -> None:
+    """Connect and greet the mail server without sending anything; raise when it does not answer."""
+    from django.core.mail import get_connection
+
+    connection = get_connection(fail_silently=False, timeout=timeout)
+    connection.open()
+    connection.close()
+
+
+def probe_webhook(url: str, timeout: float = 5) -> None:
+    """Open a (checked) connection to the webhook host without posting; raise when it fails."""
+    problem = webhook_url_problem(url)
+    if problem:
+        raise WebhookRefused(str(problem))
+    parts = urlsplit(url)
+    connection_class = _CheckedHTTPSConnection if parts.scheme == "https" else _CheckedHTTPConnection
+    connection = connection_class(parts.hostname, parts.port, timeout=timeout)
+    try:
+        connection.connect()
+    finally:
+        connection.close()
 
 
 def _address_problem(address: str) -> str | None:
@@ -100,7 +159,8 @@ def post_webhook(*, url: str, payload: dict, idempotency_key: str, timeout: floa
             headers={
                 "Content-Type": "application/json; charset=utf-8",
                 "User-Agent": "cohort-platform-reminders/1",
-                # Lets a receiver that keeps keys drop a repeated delivery.
+                # The same on every attempt: a receiver that keeps ids drops a repeated delivery.
+                "webhook-id": idempotency_key,
                 "Idempotency-Key": idempotency_key,
             },
         )
@@ -111,6 +171,8 @@ def post_webhook(*, url: str, payload: dict, idempotency_key: str, timeout: floa
         connection.close()
     if 300 <= status < 400:
         raise WebhookRefused(f"HTTP {status}: redirect not followed")
+    if status >= 500 or status == 429:
+        raise WebhookUnavailable(f"HTTP {status}")
     if not 200 <= status < 300:
         raise WebhookRefused(f"HTTP {status}")
     return status

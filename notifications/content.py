@@ -92,11 +92,25 @@ def milestone_upcoming(*, name: str, milestone, run, today: datetime.date, link:
     )
 
 
-def milestone_due_today(*, name: str, milestone, run, link: str) -> Message:
+def milestone_due_today(*, name: str, milestone, run, link: str, today=None) -> Message:
+    """The due-day reminder; sent before the due date when that date has no sending (a holiday)."""
+    if today is not None and today < milestone.due_on:
+        subject = _("Due %(date)s (a day off): %(milestone)s") % {
+            "milestone": milestone.name,
+            "date": format_day(milestone.due_on),
+        }
+        first = _("%(milestone)s of %(run)s is due on %(date)s. That is a day off, so this is your reminder today.") % {
+            "milestone": milestone.name,
+            "run": run.name,
+            "date": format_day(milestone.due_on),
+        }
+    else:
+        subject = _("Due today: %(milestone)s") % {"milestone": milestone.name}
+        first = _("%(milestone)s of %(run)s is due today.") % {"milestone": milestone.name, "run": run.name}
     return Message(
-        subject=_("Due today: %(milestone)s") % {"milestone": milestone.name},
+        subject=subject,
         lines=[
-            _("%(milestone)s of %(run)s is due today.") % {"milestone": milestone.name, "run": run.name},
+            first,
             *_deliverable_lines(milestone),
             _("When you have handed it in, mark it as submitted so that your mentors know."),
         ],

@@ -6,7 +6,10 @@
 * :class:`Notification`: the outbox. One row per message to one recipient, written
   *before* anything is sent. Its unique key (organization, kind, subject, slot, channel,
   recipient) makes planning idempotent: planning the same slot twice creates nothing.
-* :class:`DeliveryAttempt`: the log of every completed attempt to send a row.
+* :class:`DeliveryAttempt`: the log of every attempt to send a row, written (and
+  committed) before the provider is spoken to, finished when its outcome is known.
+* :class:`ChannelCircuit`: the health of one way out (an SMTP server, a webhook host),
+  shared by every worker: the circuit breaker that stops claiming rows during an outage.
 * :class:`Unsubscribe`: a person who said "not this kind of message, thank you".
 """
 
@@ -192,14 +195,25 @@ class Notification(TenantModel):
     """One message to one recipient: the outbox row.
 
     Written before anything is sent, with a unique key, so that planning twice, two
-    beats or a retried task never make a second row. The relay claims pending rows
-    with ``SELECT ... FOR UPDATE SKIP LOCKED`` and marks each one sent exactly once
-    (see :func:`notifications.services.notification_relay`).
+    beats or a retried task never make a second row. Its life (see
+    :func:`notifications.services.notification_relay`)::
+
+        pending --claim (committed)--> sending --provider accepted--> sent
+                                         |-- provider refused --> pending (retry) / failed
+                                         '-- worker lost --> uncertain (email) / pending (webhook)
+
+    A row is ``sending`` from the moment an attempt is committed until its outcome is
+    recorded. One found ``sending`` after its lease (the worker died, or lost the
+    database after the provider accepted) is *uncertain* for email: it is not sent
+    again unless a person decides so (outbox action "Resend"). A webhook is resent
+    with the same ``webhook-id``; receivers drop the repeat.
     """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
+        UNCERTAIN = "uncertain", _("Outcome unknown")
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Not sent")
 
@@ -228,6 +242,9 @@ class Notification(TenantModel):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempt_id = models.UUIDField(_("current attempt"), null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    claimed_by = models.CharField(_("claimed by"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("notification")
@@ -249,14 +266,19 @@ class Notification(TenantModel):
 
 
 class DeliveryAttempt(TenantModel):
-    """One completed attempt to send a notification (success or failure)."""
+    """One attempt to send a notification.
+
+    Committed before the provider is spoken to (``succeeded`` empty), finished when the
+    outcome is known. One that stays unfinished means the worker was lost mid-send.
+    """
 
     notification = models.ForeignKey(
         Notification, verbose_name=_("notification"), on_delete=models.CASCADE, related_name="delivery_attempts"
     )
+    attempt_id = models.UUIDField(_("attempt"), null=True, blank=True, editable=False, db_index=True)
     started_at = models.DateTimeField(_("started at"))
-    finished_at = models.DateTimeField(_("finished at"))
-    succeeded = models.BooleanField(_("succeeded"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    succeeded = models.BooleanField(_("succeeded"), null=True, help_text=_("Empty: the outcome is not known."))
     error = models.TextField(_("error"), blank=True)
     worker = models.CharField(_("worker"), max_length=200, blank=True)
 
@@ -266,7 +288,40 @@ class DeliveryAttempt(TenantModel):
         ordering = ["notification_id", "started_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.started_at:%Y-%m-%d %H:%M:%S} {'ok' if self.succeeded else 'failed'}"
+        outcome = {True: "ok", False: "failed", None: "unknown"}[self.succeeded]
+        return f"{self.started_at:%Y-%m-%d %H:%M:%S} {outcome}"
+
+
+class ChannelCircuit(models.Model):
+    """The health of one way out, shared by all workers: a circuit breaker.
+
+    Not tenant data: the key names a server every organization shares (``smtp:host:port``)
+    or a webhook host (``webhook:host:port``). After repeated failures the circuit opens:
+    relays stop claiming rows for it (their attempts are not spent) and one relay at a
+    time probes the server; when the probe succeeds the circuit closes and the waiting
+    rows go out. See :mod:`notifications.breaker`.
+    """
+
+    class State(models.TextChoices):
+        CLOSED = "closed", _("Working")
+        OPEN = "open", _("Unreachable")
+
+    key = models.CharField(_("channel"), max_length=300, unique=True)
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.CLOSED)
+    consecutive_failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+    opened_at = models.DateTimeField(_("unreachable since"), null=True, blank=True)
+    probe_at = models.DateTimeField(_("next probe"), null=True, blank=True)
+    probes = models.PositiveIntegerField(_("failed probes"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("delivery channel")
+        verbose_name_plural = _("delivery channels")
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.get_state_display()})"
 
 
 class Unsubscribe(TenantModel):

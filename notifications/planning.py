@@ -210,9 +210,21 @@ class Planner:
             pending = [e for e in enrollments_of_run[run.id] if (e.id, milestone.id) not in data.finished]
             if not pending:
                 continue
-            if day < milestone.due_on:
+            due_day_reminder = self._due_day_reminder(milestone.due_on)
+            if day == due_day_reminder:
+                # The due-day reminder; when the due date has no sending (a public holiday,
+                # a weekend) it goes out on the last send day before, worded for that day.
+                kind = Kind.MILESTONE_DUE_TODAY
+                if not self.enabled(kind):
+                    continue
+                reason = functools.partial(self._reason_due_today, milestone, day)
+                for enrollment in pending:
+                    yield from self._milestone_to_participants(
+                        kind, enrollment, milestone, run, slot, scheduled, reason, day
+                    )
+            elif day < milestone.due_on:
                 kind = Kind.MILESTONE_UPCOMING
-                if not (lead and self.enabled(kind)):
+                if not (lead and self.enabled(kind)) or day > due_day_reminder:
                     continue
                 target = milestone.due_on - datetime.timedelta(days=lead)
                 first_day = self.rules.last_send_day_on_or_before(target) or target
@@ -224,16 +236,15 @@ class Planner:
                         kind, enrollment, milestone, run, slot, scheduled, reason, day
                     )
             elif day == milestone.due_on:
-                kind = Kind.MILESTONE_DUE_TODAY
-                if not self.enabled(kind):
-                    continue
-                reason = functools.partial(self._reason_due_today, milestone)
-                for enrollment in pending:
-                    yield from self._milestone_to_participants(
-                        kind, enrollment, milestone, run, slot, scheduled, reason, day
-                    )
+                continue  # a due date without sending: its reminder went out the send day before
             elif (day - milestone.due_on).days <= OVERDUE_REMINDER_DAYS:
                 yield from self._milestone_overdue(milestone, run, pending, slot, scheduled)
+
+    def _due_day_reminder(self, due_on: datetime.date) -> datetime.date:
+        """The day of a milestone's due-day reminder: the due date, or the last send day before it."""
+        if self.rules.is_send_day(due_on):
+            return due_on
+        return self.rules.last_send_day_on_or_before(due_on) or due_on
 
     def _milestone_to_participants(self, kind, enrollment, milestone, run, slot, scheduled, reason, day):
         for person in self.data.people_of_enrollment.get(enrollment.id, []):
@@ -253,7 +264,7 @@ class Planner:
         if kind == Kind.MILESTONE_UPCOMING:
             return content.milestone_upcoming(name=person.name, milestone=milestone, run=run, today=day, link=link)
         if kind == Kind.MILESTONE_DUE_TODAY:
-            return content.milestone_due_today(name=person.name, milestone=milestone, run=run, link=link)
+            return content.milestone_due_today(name=person.name, milestone=milestone, run=run, link=link, today=day)
         return content.milestone_overdue_for_participant(name=person.name, milestone=milestone, run=run, link=link)
 
     def _milestone_overdue(self, milestone, run, pending, slot, scheduled):
@@ -307,7 +318,12 @@ class Planner:
             lead,
         ) % {"milestone": milestone.name, "date": content.format_day(milestone.due_on), "days": lead}
 
-    def _reason_due_today(self, milestone) -> str:
+    def _reason_due_today(self, milestone, day) -> str:
+        if day is not None and day < milestone.due_on:
+            return _(
+                "%(milestone)s is due on %(date)s, a day without reminders (a holiday or a day off); "
+                "the due-day reminder goes out on the last send day before it."
+            ) % {"milestone": milestone.name, "date": content.format_day(milestone.due_on)}
         return _("%(milestone)s is due today (%(date)s).") % {
             "milestone": milestone.name,
             "date": content.format_day(milestone.due_on),

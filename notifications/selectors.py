@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.conf import settings as django_settings
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from core.models import Membership, Organization
 from notifications.models import Notification, NotificationSettings, Unsubscribe
@@ -270,27 +270,42 @@ def existing_keys(*, organization: Organization, slots: set[str], subject_keys: 
     return {row[:5]: row[5] for row in rows}
 
 
-def organization_ids_with_due_notifications(*, now: datetime.datetime) -> list[int]:
-    """Organizations with pending rows due now.
+def organization_ids_with_due_notifications(*, now: datetime.datetime, lease: datetime.timedelta) -> list[int]:
+    """Organizations with pending rows due now, or rows left ``sending`` longer than ``lease``.
 
     The one cross-organization read of this app: it returns only organization ids,
     for the beat task that starts one relay per organization.
     """
+    due = Q(status=Notification.Status.PENDING, next_attempt_at__lte=now)
+    lost = Q(status=Notification.Status.SENDING, claimed_at__lt=now - lease)
     return list(
         Notification.objects.dangerously_all_organizations()
-        .filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
+        .filter(due | lost)
         .values_list("organization_id", flat=True)
         .distinct()
         .order_by("organization_id")
     )
 
 
-def has_pending_due(*, organization: Organization, now: datetime.datetime) -> bool:
-    return (
-        Notification.objects.for_organization(organization)
-        .filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
-        .exists()
-    )
+@dataclass(frozen=True)
+class DeliveryHealth:
+    """What a program manager must know about delivery: doubtful rows and channels that are down."""
+
+    uncertain: int
+    down: list  # [ChannelCircuit] of this organization's channels
+
+
+def delivery_health(*, organization: Organization, run=None) -> DeliveryHealth:
+    from notifications import breaker, channels
+
+    rows = Notification.objects.for_organization(organization).filter(status=Notification.Status.UNCERTAIN)
+    if run is not None:
+        rows = rows.filter(run=run)
+    keys = [channels.email_channel_key()]
+    settings = notification_settings_for(organization=organization)
+    if settings.webhook_url:
+        keys.append(channels.webhook_channel_key(settings.webhook_url))
+    return DeliveryHealth(uncertain=rows.count(), down=breaker.open_circuits(keys))
 
 
 def is_unsubscribed(*, organization: Organization, email: str, kind: str) -> bool:

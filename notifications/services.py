@@ -6,25 +6,33 @@ Exactly once, nothing lost:
    sent. Rows have a unique key (organization, kind, subject, slot, channel,
    recipient) and are inserted with ``ON CONFLICT DO NOTHING``, so planning the same
    slot twice, from two beats or two workers, creates nothing new.
-2. :func:`notification_relay` sends due rows one at a time, each in its own
-   transaction: it claims a row with ``SELECT ... FOR UPDATE SKIP LOCKED`` (other
-   relays skip it), sends it, and marks it sent in the same transaction. If the
-   worker dies mid-send, PostgreSQL rolls the transaction back, the lock goes with
-   it, and the next relay sends the row. A failure is logged as an attempt and the
-   row is retried with back-off (kept below the broker's visibility timeout), then
-   marked failed for a program manager to retry from the outbox.
+2. :func:`notification_relay` never sends a message twice on its own. Per row:
+
+   a. *claim*: lock the next due row (``SELECT ... FOR UPDATE SKIP LOCKED``; other
+      relays skip it), mark it ``sending`` with a fresh attempt id, the worker and
+      the time, write the attempt, and **commit** before the provider is spoken to;
+   b. *send* with no transaction open (no row lock or idle transaction spans the
+      SMTP exchange);
+   c. *record* the outcome in a fresh transaction, matched by attempt id, retried
+      with reconnects when the database connection was lost meanwhile.
+
+   A row found ``sending`` after its lease (``NOTIFICATIONS_SENDING_LEASE_SECONDS``)
+   belongs to a lost worker: an email becomes **uncertain** (shown in the outbox,
+   resent only by a person), a webhook is posted again with the same ``webhook-id``.
+   A failure is retried with back-off (kept below the broker's visibility timeout),
+   then marked failed. Channel-level failures feed a circuit breaker
+   (:mod:`notifications.breaker`) that stops claiming during an outage, so an outage
+   spends no row's retries. Nothing goes out in quiet hours, however it was planned.
 
    The relay task therefore does not run in one transaction like other tasks
-   (:class:`core.rls.TenantTask`); each row's transaction carries the organization's
+   (:class:`core.rls.TenantTask`); each transaction carries the organization's
    row-level-security context itself.
 
    SQLite (the embedded default) has no ``SKIP LOCKED``: the relay opens each
-   transaction with a write, which takes SQLite's database-wide write lock, so two
-   relays take turns instead of skipping each other.
+   claim with a write, which takes SQLite's database-wide write lock, so two relays
+   take turns instead of skipping each other.
 
-The one window left is a crash after the mail server accepted a message and before
-the commit (milliseconds): the message is then sent again, with the same
-``Message-ID`` so that receivers can drop it. See docs/operations.md.
+See docs/operations.md for the guarantee as tested.
 """
 
 from __future__ import annotations
@@ -33,19 +41,21 @@ import datetime
 import logging
 import os
 import socket
+import time
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings as django_settings
 from django.core.mail import get_connection
+from django.db import InterfaceError, OperationalError, transaction
 from django.db import connection as db_connection
-from django.db import transaction
 from django.db.models import F, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import rls
 from core.models import Organization
-from notifications import channels, content, links, selectors
+from notifications import breaker, channels, content, links, selectors
 from notifications.models import Channel, DeliveryAttempt, Kind, Notification, NotificationSettings, Unsubscribe
 from notifications.planning import Planned, Planner
 from notifications.schedule import SendingRules
@@ -53,12 +63,13 @@ from notifications.schedule import SendingRules
 logger = logging.getLogger(__name__)
 
 # Seconds to wait after the 1st, 2nd, 3rd and 4th failed attempt; the 5th failure is final.
+# (NOTIFICATIONS_RETRY_DELAYS_SECONDS overrides them: the fault tests use seconds.)
 RETRY_DELAYS_SECONDS = (60, 300, 900, 1800)
 MAX_ATTEMPTS = len(RETRY_DELAYS_SECONDS) + 1
 RELAY_BATCH_SIZE = 50
 MAIL_TIMEOUT_SECONDS = 30  # unless EMAIL_TIMEOUT says otherwise
-# A row this late that meets quiet hours waits for the next window instead of going out at night.
-LATE_GRACE = datetime.timedelta(hours=1)
+# Waits before recording an outcome again after the database connection was lost.
+RECORD_RETRY_DELAYS_SECONDS = (0.1, 0.3, 1, 2, 4, 8)
 
 
 def broker_visibility_timeout() -> int:
@@ -72,8 +83,9 @@ def retry_delay_seconds(failed_attempts: int) -> int:
     The relay wakes itself up with a countdown of this length; Redis hands a task
     that waits longer than its visibility timeout to a second worker.
     """
-    index = max(1, min(failed_attempts, len(RETRY_DELAYS_SECONDS))) - 1
-    return min(RETRY_DELAYS_SECONDS[index], broker_visibility_timeout() // 2)
+    delays = tuple(getattr(django_settings, "NOTIFICATIONS_RETRY_DELAYS_SECONDS", None) or RETRY_DELAYS_SECONDS)
+    index = max(1, min(failed_attempts, len(delays))) - 1
+    return min(int(delays[index]), broker_visibility_timeout() // 2)
 
 
 def _worker_name() -> str:
@@ -151,7 +163,7 @@ def notifications_plan(
     """Write the outbox rows that are due by ``now``; return how many were new.
 
     Idempotent: rows whose key exists are neither rendered nor inserted again, and
-    the insert ignores conflicts with a concurrent planner.
+    the insert ignores conflicts with a concurrent planner (which then counts its own).
     """
     now = now or timezone.now()
     settings = selectors.notification_settings_for(organization=organization)
@@ -166,9 +178,8 @@ def notifications_plan(
     new_rows = [_rendered_row(organization, p) for p in planned if p.key not in existing]
     if not new_rows:
         return 0
-    before = Notification.objects.for_organization(organization).count()
-    Notification.objects.bulk_create(new_rows, ignore_conflicts=True)
-    created = Notification.objects.for_organization(organization).count() - before
+    # What this planner itself inserted: a concurrent planner's rows are its own to report.
+    created = len(Notification.objects.for_organization(organization).insert_new(new_rows))
     logger.info("planned %s reminders for organization %s", created, organization.id)
     if created:
         enqueue_relay(organization_id=organization.id)
@@ -223,27 +234,30 @@ def notifications_preview(
     return rows
 
 
-def enqueue_relay(*, organization_id: int, countdown: int | None = None) -> None:
-    """Ring the relay's doorbell once the current transaction commits.
+def ring_relay(*, organization_id: int, countdown: float | None = None) -> bool:
+    """Enqueue one relay of an organization now, retrying the broker briefly; False when it is down.
 
     A lost doorbell loses nothing: the rows are in the database and beat relays due
     rows every minute.
     """
+    from notifications.tasks import relay_organization
 
-    def ring():
-        from notifications.tasks import relay_organization
+    try:
+        relay_organization.apply_async(
+            kwargs={"organization_id": organization_id},
+            countdown=countdown,
+            retry=True,
+            retry_policy={"max_retries": 4, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2},
+        )
+    except Exception:  # the broker is down: beat will pick the rows up
+        logger.warning("could not enqueue the relay of organization %s", organization_id, exc_info=True)
+        return False
+    return True
 
-        try:
-            relay_organization.apply_async(
-                kwargs={"organization_id": organization_id},
-                countdown=countdown,
-                retry=True,
-                retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
-            )
-        except Exception:  # the broker is down: beat will pick the rows up
-            logger.warning("could not enqueue the relay of organization %s", organization_id, exc_info=True)
 
-    rls.after_commit(ring)
+def enqueue_relay(*, organization_id: int, countdown: int | None = None) -> None:
+    """Ring the relay's doorbell once the current transaction commits."""
+    rls.after_commit(lambda: ring_relay(organization_id=organization_id, countdown=countdown))
 
 
 # --- Relaying ---------------------------------------------------------------------------
@@ -254,21 +268,48 @@ class RelayResult:
     sent: int = 0
     failed: int = 0
     cancelled: int = 0
+    uncertain: int = 0
+    deferred: int = 0
     more_due: bool = False
-    retry_in_seconds: int | None = None
+    retry_in_seconds: float | None = None  # wake up then: a back-off, a probe, a lease running out
+
+    def wake_in(self, seconds: float | None) -> None:
+        if seconds is None:
+            return
+        seconds = max(float(seconds), 1.0)
+        self.retry_in_seconds = seconds if self.retry_in_seconds is None else min(self.retry_in_seconds, seconds)
 
 
-def _claim_next_due(organization: Organization) -> Notification | None:
-    """Lock and return the next due pending row, or None. Call inside a transaction."""
-    due = (
-        Notification.objects.for_organization(organization)
-        .filter(status=Notification.Status.PENDING, next_attempt_at__lte=timezone.now())
-        .order_by("next_attempt_at", "id")
+@dataclass(frozen=True)
+class _Claim:
+    """A row whose attempt is committed (status ``sending``) and may now be handed over."""
+
+    row: Notification
+    attempt_id: uuid.UUID
+    started: datetime.datetime
+
+
+_SKIPPED = object()  # the claimed row was cancelled instead of sent
+
+
+def sending_lease() -> datetime.timedelta:
+    """How long a row may stay ``sending`` before its worker counts as lost."""
+    return datetime.timedelta(seconds=float(getattr(django_settings, "NOTIFICATIONS_SENDING_LEASE_SECONDS", 120)))
+
+
+def _due(organization: Organization, now: datetime.datetime):
+    return Notification.objects.for_organization(organization).filter(
+        status=Notification.Status.PENDING, next_attempt_at__lte=now
     )
+
+
+def _lock_next_due(organization: Organization, *, skip_channels: set[str]) -> Notification | None:
+    """Lock and return the next due pending row, or None. Call inside a transaction."""
+    due = _due(organization, timezone.now()).exclude(channel__in=skip_channels).order_by("next_attempt_at", "id")
     if db_connection.features.has_select_for_update_skip_locked:
         return due.select_for_update(skip_locked=True, of=("self",)).first()
     # SQLite: begin with a write so that this transaction holds the database write
-    # lock before it reads; a concurrent relay waits here and then sees the row sent.
+    # lock before it reads; a concurrent relay waits here and then sees the row claimed.
     due.filter(pk__in=Subquery(due.values("pk")[:1])).update(updated_at=F("updated_at"))
     return due.first()
 
@@ -306,22 +347,50 @@ def _no_longer_needed(organization: Organization, row: Notification) -> str:
     return ""
 
 
-def _finish_attempt(row: Notification, started: datetime.datetime, error: str = "") -> None:
-    DeliveryAttempt.objects.create(
-        organization_id=row.organization_id,
-        notification=row,
-        started_at=started,
-        finished_at=timezone.now(),
-        succeeded=not error,
-        error=error[:2000],
-        worker=_worker_name()[:200],
-    )
+def _why_not_send(organization: Organization, settings: NotificationSettings, row: Notification) -> str:
+    if row.channel == Channel.EMAIL and selectors.is_unsubscribed(
+        organization=organization, email=row.recipient, kind=row.kind
+    ):
+        return _("Not sent: the recipient unsubscribed from this kind of message.")
+    if row.channel == Channel.WEBHOOK and not settings.webhook_url:
+        return _("Not sent: the organization has no webhook URL any more.")
+    return _no_longer_needed(organization, row)
 
 
 def _cancel(row: Notification, why: str) -> None:
     row.status = Notification.Status.CANCELLED
     row.last_error = why
     row.save(update_fields=["status", "last_error", "updated_at"])
+
+
+def _claim_next(organization: Organization, settings: NotificationSettings, skip_channels: set[str], result):
+    """Claim the next due row and commit its attempt before anything is sent.
+
+    Returns a :class:`_Claim`, ``_SKIPPED`` (the row was cancelled: the thing was done,
+    the person unsubscribed) or None (nothing due).
+    """
+    with rls.organization_context(organization.id):
+        row = _lock_next_due(organization, skip_channels=skip_channels)
+        if row is None:
+            return None
+        why = _why_not_send(organization, settings, row)
+        if why:
+            _cancel(row, why)
+            result.cancelled += 1
+            return _SKIPPED
+        now = timezone.now()
+        attempt_id = uuid.uuid4()
+        worker = _worker_name()[:200]
+        row.status = Notification.Status.SENDING
+        row.attempt_id = attempt_id
+        row.claimed_at = now
+        row.claimed_by = worker
+        row.attempts += 1
+        row.save(update_fields=["status", "attempt_id", "claimed_at", "claimed_by", "attempts", "updated_at"])
+        DeliveryAttempt.objects.create(
+            organization_id=row.organization_id, notification=row, attempt_id=attempt_id, started_at=now, worker=worker
+        )
+    return _Claim(row=row, attempt_id=attempt_id, started=now)
 
 
 def _send(row: Notification, organization: Organization, settings: NotificationSettings, mail_connection) -> None:
@@ -344,109 +413,223 @@ def _send(row: Notification, organization: Organization, settings: NotificationS
     )
 
 
-def _deliver(
-    row: Notification, organization: Organization, settings: NotificationSettings, rules, mail_connection, result
-) -> bool:
-    """Send one claimed row and record the outcome (inside the claiming transaction).
+def _with_database_retries(write):
+    """Run ``write`` (which opens its own transaction), reconnecting on a lost connection.
 
-    Returns False when sending failed; the failure is recorded, not raised, so that
-    the transaction commits it.
+    The outcome of a message the provider accepted must be recorded even when the
+    connection to PostgreSQL dropped while we were talking to the provider. Inside an
+    outer transaction (a test) there is nothing to reconnect: the error is raised.
     """
-    if row.channel == Channel.EMAIL and selectors.is_unsubscribed(
-        organization=organization, email=row.recipient, kind=row.kind
-    ):
-        _cancel(row, _("Not sent: the recipient unsubscribed from this kind of message."))
-        result.cancelled += 1
-        return True
-    if row.channel == Channel.WEBHOOK and not settings.webhook_url:
-        _cancel(row, _("Not sent: the organization has no webhook URL any more."))
-        result.cancelled += 1
-        return True
-    why = _no_longer_needed(organization, row)
-    if why:
-        _cancel(row, why)
-        result.cancelled += 1
-        return True
-    started = timezone.now()
-    logger.info("sending notification %s (%s, attempt %s)", row.pk, row.kind, row.attempts + 1)
-    try:
-        _send(row, organization, settings, mail_connection)
-    except Exception as error:
-        message = f"{type(error).__name__}: {error}"
-        row.attempts += 1
-        row.last_error = message[:2000]
-        if row.attempts >= MAX_ATTEMPTS:
-            row.status = Notification.Status.FAILED
-            logger.error("notification %s failed for good after %s attempts: %s", row.pk, row.attempts, message)
-        else:
-            delay = retry_delay_seconds(row.attempts)
-            row.next_attempt_at = rules.next_allowed_moment(timezone.now() + datetime.timedelta(seconds=delay))
-            result.retry_in_seconds = min(result.retry_in_seconds or delay, delay)
-            logger.warning(
-                "notification %s failed (attempt %s), retry in %ss: %s", row.pk, row.attempts, delay, message
+    for delay in (*RECORD_RETRY_DELAYS_SECONDS, None):
+        try:
+            return write()
+        except (OperationalError, InterfaceError):
+            if delay is None or db_connection.in_atomic_block:
+                raise
+            logger.warning("recording a delivery failed; reconnecting in %ss", delay, exc_info=True)
+            db_connection.close()
+            time.sleep(delay)
+    return None  # not reached
+
+
+def _record_outcome(organization: Organization, claim: _Claim, error: BaseException | None, rules, result) -> None:
+    """Record what the provider said, in a fresh transaction (retried on database errors).
+
+    Matched by attempt id: a row that a person resent or the lease sweep reset in the
+    meantime is not overwritten by an old attempt's failure. A success always wins: the
+    provider has the message.
+    """
+    row_id = claim.row.pk
+    message = "" if error is None else f"{type(error).__name__}: {error}"[:2000]
+
+    def write():
+        with rls.organization_context(organization.id):
+            now = timezone.now()
+            attempt = DeliveryAttempt.objects.for_organization(organization).filter(attempt_id=claim.attempt_id)
+            current = Notification.objects.for_organization(organization).filter(pk=row_id, attempt_id=claim.attempt_id)
+            if error is None:
+                attempt.update(finished_at=now, succeeded=True, error="", updated_at=now)
+                return current.exclude(status=Notification.Status.SENT).update(
+                    status=Notification.Status.SENT, sent_at=now, last_error="", updated_at=now
+                )
+            attempt.update(finished_at=now, succeeded=False, error=message, updated_at=now)
+            row = (
+                current.filter(status__in=[Notification.Status.SENDING, Notification.Status.UNCERTAIN])
+                .select_for_update()
+                .first()
             )
-        row.save(update_fields=["attempts", "last_error", "status", "next_attempt_at", "updated_at"])
-        _finish_attempt(row, started, message)
+            if row is None:
+                return 0
+            row.last_error = message
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status = Notification.Status.FAILED
+            else:
+                row.status = Notification.Status.PENDING
+                delay = retry_delay_seconds(row.attempts)
+                row.next_attempt_at = rules.next_allowed_moment(now + datetime.timedelta(seconds=delay))
+                result.wake_in(delay)
+            row.save(update_fields=["status", "last_error", "next_attempt_at", "updated_at"])
+            return 1
+
+    _with_database_retries(write)
+    if error is None:
+        result.sent += 1
+        logger.info("sent notification %s", row_id)
+    else:
         result.failed += 1
+        logger.warning("notification %s failed (attempt %s): %s", row_id, claim.row.attempts, message)
+
+
+def _recover_lost_attempts(organization: Organization, result) -> None:
+    """Rows left ``sending`` by a lost worker: email becomes uncertain, a webhook pending again.
+
+    Never resends an email on its own: the provider may have it. Rows still inside
+    their lease make the relay look again when the lease ends.
+    """
+    now = timezone.now()
+    lease = sending_lease()
+    sending = Notification.objects.for_organization(organization).filter(status=Notification.Status.SENDING)
+    stale = sending.filter(claimed_at__lt=now - lease)
+    if db_connection.features.has_select_for_update_skip_locked:
+        stale = stale.select_for_update(skip_locked=True, of=("self",))
+    for row in stale:
+        if row.channel == Channel.WEBHOOK:
+            row.status = Notification.Status.PENDING
+            row.next_attempt_at = now
+            why = _("The worker was lost while posting; it is posted again with the same webhook-id.")
+        else:
+            row.status = Notification.Status.UNCERTAIN
+            why = _(
+                "The worker was lost while handing this message to the mail server: it may or may not have "
+                "been delivered. It is not sent again unless you resend it."
+            )
+            result.uncertain += 1
+            logger.error("notification %s: outcome unknown (worker %s lost mid-send)", row.pk, row.claimed_by)
+        row.last_error = why
+        row.save(update_fields=["status", "next_attempt_at", "last_error", "updated_at"])
+        DeliveryAttempt.objects.for_organization(organization).filter(
+            attempt_id=row.attempt_id, finished_at__isnull=True
+        ).update(finished_at=now, error=why, updated_at=now)
+    oldest = sending.filter(claimed_at__gte=now - lease).order_by("claimed_at").values_list("claimed_at", flat=True)
+    first = oldest.first()
+    if first is not None:
+        result.wake_in((first + lease - now).total_seconds() + 1)
+
+
+def _defer_quiet_hours(organization: Organization, rules, result) -> bool:
+    """In quiet hours (or on a day without sending) move every due row to the next allowed moment.
+
+    However a row was planned (the daily window, "plan now", a retry), nothing goes out
+    at night. Returns True when sending is not allowed now.
+    """
+    now = timezone.now()
+    if rules.is_allowed(now):
         return False
-    marked = (
-        Notification.objects.for_organization(organization)
-        .filter(pk=row.pk, status=Notification.Status.PENDING)
-        .update(
-            status=Notification.Status.SENT,
-            sent_at=timezone.now(),
-            attempts=F("attempts") + 1,
-            last_error="",
-            updated_at=timezone.now(),
-        )
-    )
-    if marked != 1:  # cannot happen while we hold the row lock; shout if it ever does
-        logger.error("notification %s was sent but its row had changed under the lock", row.pk)
-    _finish_attempt(row, started)
-    result.sent += 1
-    logger.info("sent notification %s", row.pk)
+    with rls.organization_context(organization.id):
+        result.deferred = _due(organization, now).update(next_attempt_at=rules.next_allowed_moment(now), updated_at=now)
     return True
 
 
-def notification_relay(*, organization: Organization, limit: int = RELAY_BATCH_SIZE) -> RelayResult:
-    """Send up to ``limit`` due rows of one organization, each exactly once.
+class _Channels:
+    """The ways out of one relay batch and their circuit breakers."""
 
-    Not one transaction on purpose: each row is claimed, sent and marked sent in its
-    own transaction, with the organization's row-level-security context
-    (:func:`core.rls.organization_context`), so that what was sent stays sent when
-    the worker dies later in the batch. Call it outside a transaction (the relay
-    task does; see ``notifications.tasks.OwnTransactionsTask``).
+    def __init__(self, settings: NotificationSettings, mail_timeout: float):
+        self.settings = settings
+        self.mail_timeout = mail_timeout
+        self.keys = {Channel.EMAIL.value: channels.email_channel_key()}
+        if settings.webhook_url:
+            self.keys[Channel.WEBHOOK.value] = channels.webhook_channel_key(settings.webhook_url)
+        self.blocked: set[str] = set()
+        self.healthy: set[str] = set()  # known closed with no failures: no write on success
+
+    def check_all(self, result) -> None:
+        for channel, key in self.keys.items():
+            verdict = breaker.check(key)
+            if verdict.allowed:
+                continue
+            if verdict.probe and self._probe(channel, key):
+                continue
+            self.blocked.add(channel)
+            result.wake_in(verdict.retry_in_seconds)
+
+    def _probe(self, channel: str, key: str) -> bool:
+        try:
+            if channel == Channel.WEBHOOK:
+                channels.probe_webhook(self.settings.webhook_url)
+            else:
+                channels.probe_email(self.mail_timeout)
+        except Exception as error:
+            breaker.probe_failed(key, f"{type(error).__name__}: {error}")
+            return False
+        breaker.probe_succeeded(key)
+        return True
+
+    def succeeded(self, channel: str) -> None:
+        key = self.keys.get(channel)
+        if key and key not in self.healthy:
+            breaker.record_success(key)
+            self.healthy.add(key)
+
+    def failed(self, channel: str, error: BaseException, result) -> None:
+        key = self.keys.get(channel)
+        if key is None or not channels.is_channel_failure(error):
+            return
+        self.healthy.discard(key)
+        if breaker.record_failure(key, f"{type(error).__name__}: {error}"):
+            self.blocked.add(channel)
+            result.wake_in(breaker.probe_seconds(0))
+
+
+def notification_relay(*, organization: Organization, limit: int = RELAY_BATCH_SIZE) -> RelayResult:
+    """Send up to ``limit`` due rows of one organization; never one message twice on its own.
+
+    For each row, three steps (see the module docstring):
+
+    1. claim it and commit the attempt (``sending``, attempt id, worker, start);
+    2. hand it to the provider, with no transaction open;
+    3. record the outcome in a fresh transaction, retried on database errors.
+
+    Call it outside a transaction (the relay task does; see
+    ``notifications.tasks.OwnTransactionsTask``).
     """
     result = RelayResult()
     with rls.organization_context(organization.id):
         settings = selectors.notification_settings_for(organization=organization)
+        _recover_lost_attempts(organization, result)
     rules = SendingRules.for_organization(organization, settings)
+    if _defer_quiet_hours(organization, rules, result):
+        return result
+    mail_timeout = getattr(django_settings, "EMAIL_TIMEOUT", None) or MAIL_TIMEOUT_SECONDS
+    ways = _Channels(settings, mail_timeout)
+    ways.check_all(result)
     mail_connection = None
     try:
         for _index in range(limit):
-            if mail_connection is None:
-                # A bounded wait: the row stays locked while its message is handed over.
-                timeout = getattr(django_settings, "EMAIL_TIMEOUT", None) or MAIL_TIMEOUT_SECONDS
-                mail_connection = get_connection(fail_silently=False, timeout=timeout)
-            with rls.organization_context(organization.id):  # one transaction per row
-                row = _claim_next_due(organization)
-                if row is None:
-                    break
-                now = timezone.now()
-                if not rules.is_allowed(now) and row.scheduled_for < now - LATE_GRACE:
-                    # Planned for a send window that passed while nothing relayed (beat or
-                    # workers were down) and now it is quiet: wait for the next window.
-                    row.next_attempt_at = rules.next_allowed_moment(now)
-                    row.save(update_fields=["next_attempt_at", "updated_at"])
-                    continue
-                delivered = _deliver(row, organization, settings, rules, mail_connection, result)
-            if not delivered:
-                # The connection may be broken; the next row opens a fresh one.
-                _close_quietly(mail_connection)
-                mail_connection = None
+            claim = _claim_next(organization, settings, ways.blocked, result)
+            if claim is None:
+                break
+            if claim is _SKIPPED:
+                continue
+            row = claim.row
+            if row.channel == Channel.EMAIL and mail_connection is None:
+                mail_connection = get_connection(fail_silently=False, timeout=mail_timeout)
+            logger.info("sending notification %s (%s, attempt %s)", row.pk, row.kind, row.attempts)
+            error = None
+            try:
+                _send(row, organization, settings, mail_connection)
+            except Exception as raised:
+                error = raised
+            _record_outcome(organization, claim, error, rules, result)
+            if error is None:
+                ways.succeeded(row.channel)
+            else:
+                ways.failed(row.channel, error, result)
+                if row.channel == Channel.EMAIL:  # the connection may be broken; the next row opens a fresh one
+                    _close_quietly(mail_connection)
+                    mail_connection = None
         else:
             with rls.organization_context(organization.id):
-                result.more_due = selectors.has_pending_due(organization=organization, now=timezone.now())
+                result.more_due = _due(organization, timezone.now()).exclude(channel__in=ways.blocked).exists()
     finally:
         _close_quietly(mail_connection)
     return result
@@ -464,12 +647,20 @@ def _close_quietly(mail_connection) -> None:
 # --- Program managers' actions ------------------------------------------------------------
 
 
+RETRYABLE_STATUSES = (Notification.Status.FAILED, Notification.Status.CANCELLED, Notification.Status.UNCERTAIN)
+
+
 @transaction.atomic
 def notification_retry(*, organization: Organization, notification: Notification) -> Notification:
-    """Put a failed (or not sent) row back in the queue, to go out now."""
+    """Put a failed, not sent or uncertain row back in the queue, to go out now.
+
+    For an uncertain row this is the person's decision to risk a repeat; the message
+    keeps its ``Message-ID``, so a mail system that already has it may drop it.
+    """
     if notification.organization_id != organization.id:
         raise ValueError("notification of another organization")
-    if notification.status in (Notification.Status.FAILED, Notification.Status.CANCELLED):
+    notification = Notification.objects.for_organization(organization).select_for_update().get(pk=notification.pk)
+    if notification.status in RETRYABLE_STATUSES:
         now = timezone.now()
         notification.status = Notification.Status.PENDING
         notification.attempts = 0

@@ -10,6 +10,10 @@ Beat (in UTC, see ``CELERY_BEAT_SCHEDULE``) runs two fan-out tasks:
 
 Retries of the tasks themselves (a database hiccup) back off below the broker's
 visibility timeout; retries of deliveries live in the outbox rows.
+
+A worker that starts (after a crash, a deploy) rings every due relay at once
+(``worker_ready``): recovery takes seconds, whatever the broker's visibility timeout
+does with the messages the dead worker held.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import logging
 
 from celery import Task, shared_task
+from celery.signals import worker_ready
 from django.db import DatabaseError
 from django.utils import timezone
 
@@ -80,7 +85,9 @@ def plan_organization(*, organization_id: int) -> int:
 @shared_task(name="notifications.relay_all_organizations", ignore_result=True)
 def relay_all_organizations() -> int:
     with tenant_guard():
-        organization_ids = selectors.organization_ids_with_due_notifications(now=timezone.now())
+        organization_ids = selectors.organization_ids_with_due_notifications(
+            now=timezone.now(), lease=services.sending_lease()
+        )
     for organization_id in organization_ids:
         relay_organization.delay(organization_id=organization_id)
     return len(organization_ids)
@@ -93,9 +100,25 @@ def relay_organization(*, organization_id: int) -> dict:
         return {}
     result = services.notification_relay(organization=organization)
     if result.more_due:
-        relay_organization.delay(organization_id=organization_id)
+        services.ring_relay(organization_id=organization_id)
     elif result.retry_in_seconds:
-        # Wake up for the retry instead of waiting for beat; the countdown stays below
-        # the visibility timeout (see services.retry_delay_seconds).
-        relay_organization.apply_async(kwargs={"organization_id": organization_id}, countdown=result.retry_in_seconds)
-    return {"sent": result.sent, "failed": result.failed, "cancelled": result.cancelled}
+        # Wake up for a retry, a probe or a lease instead of waiting for beat; the
+        # countdown stays below the visibility timeout (see services.retry_delay_seconds).
+        countdown = min(result.retry_in_seconds, services.broker_visibility_timeout() // 2)
+        services.ring_relay(organization_id=organization_id, countdown=countdown)
+    return {
+        "sent": result.sent,
+        "failed": result.failed,
+        "cancelled": result.cancelled,
+        "uncertain": result.uncertain,
+        "deferred": result.deferred,
+    }
+
+
+@worker_ready.connect
+def relay_when_a_worker_starts(sender=None, **_kwargs) -> None:
+    """A (re)started worker relays what is due at once instead of waiting for beat."""
+    try:
+        relay_all_organizations.apply_async(retry=True, retry_policy={"max_retries": 3, "interval_start": 0.5})
+    except Exception:
+        logger.warning("could not ring the relays at worker start; beat will", exc_info=True)

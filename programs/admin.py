@@ -323,12 +323,15 @@ class RunAdmin(TenantAdmin):
 
     def dashboard_view(self, request, object_id):
         run = self._run_or_404(request, object_id)
+        from notifications.selectors import delivery_health  # the outbox's state, shown where the PM looks
+
         dashboard = selectors.run_dashboard(organization=run.organization, run=run)
         context = self._context(
             request,
             run,
             gettext("Dashboard: %(run)s") % {"run": run.name},
             dashboard=dashboard,
+            delivery=delivery_health(organization=run.organization, run=run),
             now=timezone.now(),
             **timeline_context(
                 run,

@@ -228,3 +228,14 @@ CELERY_BEAT_SCHEDULE["notifications-relay"] = {
     "task": "notifications.relay_all_organizations",
     "schedule": env.float("NOTIFICATIONS_RELAY_INTERVAL_SECONDS", default=60.0),
 }
+# Delivery (issue #13, docs/operations.md). Retries after the 1st..4th failure; how long
+# a row may stay "sending" before its worker counts as lost; the circuit breaker per
+# SMTP server / webhook host (failures in a row to open it, first and longest wait
+# between probes). The fault tests shorten them all.
+NOTIFICATIONS_RETRY_DELAYS_SECONDS = env.list(
+    "NOTIFICATIONS_RETRY_DELAYS_SECONDS", cast=int, default=[60, 300, 900, 1800]
+)
+NOTIFICATIONS_SENDING_LEASE_SECONDS = env.float("NOTIFICATIONS_SENDING_LEASE_SECONDS", default=120.0)
+NOTIFICATIONS_BREAKER_FAILURES = env.int("NOTIFICATIONS_BREAKER_FAILURES", default=3)
+NOTIFICATIONS_BREAKER_PROBE_SECONDS = env.float("NOTIFICATIONS_BREAKER_PROBE_SECONDS", default=5.0)
+NOTIFICATIONS_BREAKER_PROBE_MAX_SECONDS = env.float("NOTIFICATIONS_BREAKER_PROBE_MAX_SECONDS", default=30.0)

@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import smtplib
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -14,12 +15,13 @@ from django.utils import timezone
 
 from core import rls
 from notifications import services
-from notifications.models import Channel, DeliveryAttempt, Kind, Notification
+from notifications.models import Channel, ChannelCircuit, DeliveryAttempt, Kind, Notification
 from programs.models import HelpRequest, MilestoneProgress
 from tests.factories.notifications import NotificationFactory, NotificationSettingsFactory, UnsubscribeFactory
 from tests.factories.programs import HelpRequestFactory, MilestoneFactory, MilestoneProgressFactory
 
 FAILING_BACKEND = "tests.notifications.test_relay.FailingEmailBackend"
+REFUSING_BACKEND = "tests.notifications.test_relay.RefusingEmailBackend"
 
 
 class FailingEmailBackend:
@@ -36,6 +38,13 @@ class FailingEmailBackend:
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("mail server down")
+
+
+class RefusingEmailBackend(FailingEmailBackend):
+    """A mail server that is up but refuses the recipient (550): a message-level failure."""
+
+    def send_messages(self, messages):
+        raise smtplib.SMTPRecipientsRefused({messages[0].to[0]: (550, b"5.1.1 mailbox unavailable")})
 
 
 def relay(organization):
@@ -76,24 +85,26 @@ def test_rows_not_yet_due_wait(organization, always_open_settings):
     assert mail.outbox == []
 
 
-def test_the_relay_sends_only_its_own_organizations_rows(organization, other_organization, always_open_settings):
+def test_the_relay_sends_only_its_own_organizations_rows(
+    organization, other_organization, always_open_settings, other_always_open_settings
+):
     NotificationFactory(organization=other_organization)
     assert relay(organization).sent == 0
     assert relay(other_organization).sent == 1
 
 
-@override_settings(EMAIL_BACKEND=FAILING_BACKEND)
-def test_a_failure_is_logged_and_retried_with_back_off_then_given_up(organization, always_open_settings):
+@override_settings(EMAIL_BACKEND=REFUSING_BACKEND)
+def test_a_refused_message_is_logged_and_retried_with_back_off_then_given_up(organization, always_open_settings):
     row = NotificationFactory(organization=organization)
     before = timezone.now()
     result = relay(organization)
     assert (result.sent, result.failed, result.retry_in_seconds) == (0, 1, 60)
     row = reload(row)
     assert row.status == Notification.Status.PENDING and row.attempts == 1
-    assert "mail server down" in row.last_error
+    assert "mailbox unavailable" in row.last_error
     assert row.next_attempt_at >= before + datetime.timedelta(seconds=60)
     (attempt,) = DeliveryAttempt.objects.for_organization(organization).filter(notification=row)
-    assert not attempt.succeeded and "ConnectionRefusedError" in attempt.error
+    assert attempt.succeeded is False and "SMTPRecipientsRefused" in attempt.error and attempt.finished_at
 
     for expected_attempts in range(2, services.MAX_ATTEMPTS + 1):
         Notification.objects.for_organization(organization).filter(pk=row.pk).update(next_attempt_at=timezone.now())
@@ -102,6 +113,8 @@ def test_a_failure_is_logged_and_retried_with_back_off_then_given_up(organizatio
     row = reload(row)
     assert row.status == Notification.Status.FAILED
     assert DeliveryAttempt.objects.for_organization(organization).filter(notification=row).count() == 5
+    # A refused recipient says nothing about the server: its circuit stays closed.
+    assert not ChannelCircuit.objects.filter(state=ChannelCircuit.State.OPEN).exists()
 
 
 def test_retry_delays_stay_below_the_brokers_visibility_timeout():
@@ -161,12 +174,28 @@ def test_late_rows_wait_out_quiet_hours(organization, reminder_settings, monkeyp
     assert reload(row).next_attempt_at == datetime.datetime(2026, 3, 10, 23, 0, tzinfo=datetime.UTC)  # 08:00
 
 
-def test_a_row_planned_just_now_goes_out_even_at_night(organization, reminder_settings, monkeypatch):
-    """A program manager's "plan now" at night is sent at once: it is not late."""
+def test_a_row_planned_just_now_also_waits_out_quiet_hours(organization, reminder_settings, monkeypatch):
+    """A program manager's "plan now" (or the demo) at 23:00 goes out at 08:00, not at night."""
     night = datetime.datetime(2026, 3, 10, 14, 0, tzinfo=datetime.UTC)
-    NotificationFactory(organization=organization, scheduled_for=night - datetime.timedelta(minutes=1))
+    row = NotificationFactory(organization=organization, scheduled_for=night - datetime.timedelta(minutes=1))
     monkeypatch.setattr(services.timezone, "now", lambda: night)
+    result = relay(organization)
+    assert (result.sent, result.deferred) == (0, 1)
+    assert mail.outbox == []
+    assert reload(row).next_attempt_at == datetime.datetime(2026, 3, 10, 23, 0, tzinfo=datetime.UTC)  # 08:00 Seoul
+    morning = datetime.datetime(2026, 3, 10, 23, 0, tzinfo=datetime.UTC)
+    monkeypatch.setattr(services.timezone, "now", lambda: morning)
     assert relay(organization).sent == 1
+
+
+def test_a_retry_never_lands_in_quiet_hours(organization, reminder_settings, monkeypatch):
+    """20:59 Seoul: a failure's 60 s back-off would fall at 21:00; the row waits for 08:00."""
+    evening = datetime.datetime(2026, 3, 10, 11, 59, tzinfo=datetime.UTC)
+    row = NotificationFactory(organization=organization, scheduled_for=evening)
+    monkeypatch.setattr(services.timezone, "now", lambda: evening)
+    with override_settings(EMAIL_BACKEND=REFUSING_BACKEND):
+        assert relay(organization).failed == 1
+    assert reload(row).next_attempt_at == datetime.datetime(2026, 3, 10, 23, 0, tzinfo=datetime.UTC)
 
 
 def test_email_reaches_an_smtp_server_as_text_and_html(organization, always_open_settings, smtp_sink):

@@ -42,7 +42,9 @@ def test_planning_task_plans_and_rings_the_relay(organization, due_today, django
         assert message.extra_headers["List-Unsubscribe"][1:-1] in message.body
 
 
-def test_fan_out_tasks_reach_every_organization(organization, other_organization, due_today):
+def test_fan_out_tasks_reach_every_organization(
+    organization, other_organization, due_today, other_always_open_settings
+):
     NotificationFactory(organization=other_organization)
     assert tasks.plan_all_organizations.delay().get() == 2
     assert tasks.relay_all_organizations.delay().get() >= 1
@@ -130,7 +132,12 @@ def test_the_preview_command_refuses_another_organizations_run(organization, oth
 
 @pytest.mark.postgres
 def test_planning_relaying_and_unsubscribing_work_under_row_level_security(
-    app_role, organization, other_organization, due_today, django_capture_on_commit_callbacks
+    app_role,
+    organization,
+    other_organization,
+    due_today,
+    other_always_open_settings,
+    django_capture_on_commit_callbacks,
 ):
     theirs = NotificationFactory(organization=other_organization, recipient="theirs@startup.test")
     with app_role():
