@@ -1,9 +1,15 @@
 """A local SMTP server for tests (aiosmtpd) that records what it accepts.
 
-``hold_message_number = n`` makes the sink stall on the n-th message it is handed,
-before answering, until :meth:`SmtpSink.release_hold` is called; the held message is
-then refused (451) and never recorded. The worker tests use it to kill a worker at a
-known point in the middle of a batch: while it waits for the server's answer.
+Two ways to stall on the n-th message it is handed, until :meth:`SmtpSink.release_hold`:
+
+* ``hold_message_number = n``: *before* accepting; the held message is then refused
+  (451) and never recorded (a fault before the provider has the message);
+* ``hold_after_accept_number = n``: *after* accepting; the message is recorded (the
+  provider has it and will deliver it) and the ``250`` is only sent on release: a fault
+  in that window is the one that used to cause duplicates.
+
+:meth:`go_down` and :meth:`come_back` stop and restart the server on the same port
+(connections are refused meanwhile): an outage.
 """
 
 from __future__ import annotations
@@ -42,6 +48,9 @@ class _Handler:
         message = email.message_from_bytes(envelope.content, policy=default_policy)
         with sink.lock:
             sink.messages.append(message)
+        if sink.hold_after_accept_number == number:
+            sink.holding.set()
+            await asyncio.get_running_loop().run_in_executor(None, sink.released.wait, 60)
         return "250 2.0.0 OK"
 
 
@@ -53,9 +62,13 @@ class SmtpSink:
         self.handed = 0
         self.delay_seconds = delay_seconds
         self.hold_message_number: int | None = None
+        self.hold_after_accept_number: int | None = None
         self.holding = threading.Event()
         self.released = threading.Event()
-        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self._controller = self._new_controller()
+
+    def _new_controller(self) -> Controller:
+        return Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
 
     @property
     def url(self) -> str:
@@ -71,6 +84,17 @@ class SmtpSink:
 
     def release_hold(self) -> None:
         self.released.set()
+
+    def go_down(self) -> None:
+        self._controller.stop()
+
+    def come_back(self) -> None:
+        self._controller = self._new_controller()
+        self._controller.start()
+
+    def duplicates(self) -> list[str]:
+        ids = self.message_ids()
+        return sorted({i for i in ids if ids.count(i) > 1})
 
     def count(self) -> int:
         with self.lock:

@@ -148,6 +148,53 @@ def test_nothing_daily_on_weekends_and_public_holidays(organization, reminder_se
     assert plan(organization, now=sunday_holiday) > 0
 
 
+def test_a_milestone_due_on_a_public_holiday_is_reminded_the_send_day_before(organization, reminder_settings, cohort):
+    """3 June 2026 (local elections) is a holiday in Korea: the due-day reminder goes out on Tuesday 2 June."""
+    MilestoneFactory(run=cohort["run"], name="Pitch deck", due_on=datetime.date(2026, 6, 3))
+    tuesday = datetime.datetime(2026, 6, 2, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
+    plan(organization, now=tuesday)
+    due = rows(organization, kind=Kind.MILESTONE_DUE_TODAY)
+    assert [n.recipient for n in due] == ["alex@startup.test", "minji@startup.test"]
+    assert {n.slot for n in due} == {"due:2026-06-03"}
+    english = next(n for n in due if n.language == "en")
+    assert english.subject_line.startswith("Due Wed 3 Jun") and english.subject_line.endswith("(a day off): Pitch deck")
+    assert "That is a day off, so this is your reminder today." in english.body_text
+    korean = next(n for n in due if n.language == "ko")
+    assert "쉬는 날" in korean.subject_line and "Pitch deck" in korean.subject_line
+    assert "day without reminders" in english.reason or "알림" in english.reason
+    assert rows(organization, kind=Kind.MILESTONE_UPCOMING) == []  # one message that day, not two
+
+    # The holiday itself: nothing more, even when a program manager plans "now".
+    holiday = datetime.datetime(2026, 6, 3, 1, 0, tzinfo=UTC)
+    assert plan(organization, now=holiday) == 0
+    assert plan(organization, now=holiday, respect_send_window=False) == 0
+
+
+def test_a_milestone_due_on_a_working_day_keeps_its_due_today_wording(organization, reminder_settings, cohort):
+    MilestoneFactory(run=cohort["run"], name="Pitch deck", due_on=datetime.date(2026, 3, 10))
+    plan(organization)
+    english = next(n for n in rows(organization, kind=Kind.MILESTONE_DUE_TODAY) if n.language == "en")
+    assert english.subject_line == "Due today: Pitch deck"
+
+
+def test_the_planner_reports_only_the_rows_it_inserted_itself(organization, reminder_settings, cohort):
+    """Two planners at once: the one whose insert meets the other's rows reports only its own."""
+    MilestoneFactory(run=cohort["run"], due_on=datetime.date(2026, 3, 10))
+    assert plan(organization) == len(rows(organization)) > 0
+
+    def copy(row, **changes):
+        fields = {f.attname: getattr(row, f.attname) for f in Notification._meta.concrete_fields if not f.primary_key}
+        return Notification(**{**fields, **changes})
+
+    existing = rows(organization)
+    # What a concurrent planner that rendered the same slot, plus one row of its own, inserts:
+    inserted = Notification.objects.for_organization(organization).insert_new(
+        [copy(row) for row in existing] + [copy(existing[0], recipient="new@startup.test")]
+    )
+    assert len(inserted) == 1
+    assert Notification.objects.for_organization(organization).get(pk=inserted[0]).recipient == "new@startup.test"
+
+
 def test_help_request_goes_to_mentors_after_the_target_then_to_program_managers(
     organization, reminder_settings, cohort
 ):

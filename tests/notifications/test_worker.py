@@ -1,8 +1,17 @@
 """Exactly once with a real Celery worker, Redis and PostgreSQL, and an SMTP sink.
 
-* a worker killed with SIGKILL in the middle of a batch (the whole worker, or one pool process);
-* a second beat started by mistake;
-* Redis restarted during a batch (a private ``redis-server`` on a free port).
+Each fault is put where it hurts, and every test counts messages at the sink (each
+``Message-ID`` exactly once) and checks the outbox says what happened:
+
+* SIGKILL of a pool process, and of the whole worker, right *after* the server accepted
+  a message and before its outcome was recorded: no repeat; the row is shown uncertain;
+* SIGKILL while the server still holds a message it then refuses: not resent on a
+  guess either; a person resends it from the outbox;
+* the worker's PostgreSQL connections terminated while the server holds an accepted
+  message: the worker reconnects and records it, nothing repeats;
+* an SMTP outage longer than the whole retry schedule: the circuit breaker stops
+  claiming, no row fails, everything goes out once the server is back;
+* a second beat started by mistake; Redis restarted during a batch.
 
 Each test starts its own worker (and beats) as subprocesses that share the test
 database (hence ``transaction=True``: the rows must be committed to be seen), and
@@ -29,7 +38,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from notifications.models import Notification
+from notifications import services
+from notifications.models import DeliveryAttempt, Notification
 from notifications.schedule import zone_of
 from tests.factories.notifications import NotificationFactory
 from tests.factories.programs import EnrollmentFactory, MilestoneFactory, ProgramFactory, RunFactory
@@ -41,6 +51,7 @@ BASE_DIR = Path(settings.BASE_DIR)
 REDIS_DB = 3  # this app's Redis database number on a shared server
 START_TIMEOUT = 45
 DELIVERY_TIMEOUT = 60
+LEASE_SECONDS = 3
 
 
 def _database_url() -> str:
@@ -137,7 +148,7 @@ class Processes:
         return "\n".join(f"--- {name} ---\n{log.read_text(errors='replace')[-3000:]}" for name, _p, log in self.started)
 
 
-def _environment(broker_url: str, smtp_url: str) -> dict:
+def _environment(broker_url: str, smtp_url: str, **extra: str) -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -152,8 +163,13 @@ def _environment(broker_url: str, smtp_url: str) -> dict:
         EMAIL_URL=smtp_url,
         NOTIFICATIONS_PLAN_INTERVAL_SECONDS="1",
         NOTIFICATIONS_RELAY_INTERVAL_SECONDS="1",
+        # A lost worker's row is judged after 3 s (production: 120 s); probes every 1-2 s.
+        NOTIFICATIONS_SENDING_LEASE_SECONDS=str(LEASE_SECONDS),
+        NOTIFICATIONS_BREAKER_PROBE_SECONDS="1",
+        NOTIFICATIONS_BREAKER_PROBE_MAX_SECONDS="2",
         PYTHONUNBUFFERED="1",
     )
+    env.update(extra)
     return env
 
 
@@ -194,9 +210,24 @@ def _wait(predicate, timeout: float) -> bool:
     return predicate()
 
 
-def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
-    postgres, shared_broker, smtp_sink, processes, organization, always_open_settings
+def _statuses(organization) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for status in Notification.objects.for_organization(organization).values_list("status", flat=True):
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def _assert_at_most_once(sink, rows) -> None:
+    ids = sink.message_ids()
+    assert sink.duplicates() == [], f"sent twice: {sink.duplicates()}"
+    expected = {f"<notification.{row.organization_id}.{row.pk}@example.com>" for row in rows}
+    assert set(ids) <= expected
+
+
+def test_a_worker_killed_while_the_server_holds_a_message_does_not_resend_it_on_a_guess(
+    postgres, shared_broker, smtp_sink, processes, organization, always_open_settings, monkeypatch
 ):
+    """The server never got the message (it refused it after the kill): uncertain, then resent by a person."""
     rows = [NotificationFactory(organization=organization, recipient=f"founder{i}@startup.test") for i in range(8)]
     smtp_sink.hold_message_number = 3  # the worker will be waiting on this one when it dies
     processes.env = _environment(shared_broker, smtp_sink.url)
@@ -206,18 +237,55 @@ def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
     assert smtp_sink.holding.wait(DELIVERY_TIMEOUT), processes.tails()
     processes.kill(first, signal.SIGKILL)
     smtp_sink.release_hold()
-
     assert smtp_sink.count() == 2
-    sent_before_restart = Notification.objects.for_organization(organization).filter(status="sent").count()
-    assert sent_before_restart == 2, processes.tails()  # the third was rolled back with the dead worker's transaction
+    assert _statuses(organization) == {"sent": 2, "sending": 1, "pending": 5}  # the attempt was committed first
 
-    # A new worker with beat (as after a restart) finds the pending rows on its own.
-    processes.worker("second", beat=True)
-    assert smtp_sink.wait_for(len(rows), DELIVERY_TIMEOUT), processes.tails()
-    time.sleep(2)  # a few more beat ticks: nothing more may arrive
+    # A new worker (no beat: its start rings the relays) finishes the batch in seconds.
+    processes.worker("second")
+    assert smtp_sink.wait_for(7, DELIVERY_TIMEOUT), processes.tails()
+    assert _wait(lambda: _statuses(organization) == {"sent": 7, "uncertain": 1}, DELIVERY_TIMEOUT), (
+        _statuses(organization),
+        processes.tails(),
+    )
+    _assert_at_most_once(smtp_sink, rows)
+    uncertain = Notification.objects.for_organization(organization).get(status="uncertain")
+    assert uncertain.recipient == "founder2@startup.test"
+
+    # The program manager decides to send it again (the worker, not this process, sends it).
+    monkeypatch.setattr(services, "enqueue_relay", lambda **kwargs: None)
+    services.notification_retry(organization=organization, notification=uncertain)
+    _client(shared_broker).send_task("notifications.relay_organization", kwargs={"organization_id": organization.id})
+    assert smtp_sink.wait_for(8, DELIVERY_TIMEOUT), processes.tails()
+    time.sleep(1)
     _assert_each_once(smtp_sink, rows)
-    statuses = set(Notification.objects.for_organization(organization).values_list("status", flat=True))
-    assert statuses == {Notification.Status.SENT}
+    assert _statuses(organization) == {"sent": 8}
+
+
+def test_the_main_worker_killed_right_after_the_server_accepted_sends_nothing_twice(
+    postgres, shared_broker, smtp_sink, processes, organization, always_open_settings
+):
+    rows = [NotificationFactory(organization=organization, recipient=f"founder{i}@startup.test") for i in range(6)]
+    smtp_sink.hold_after_accept_number = 3  # the server has it; the worker waits for the 250
+    processes.env = _environment(shared_broker, smtp_sink.url)
+
+    first = processes.worker("first", concurrency=1)
+    _client(shared_broker).send_task("notifications.relay_organization", kwargs={"organization_id": organization.id})
+    assert smtp_sink.holding.wait(DELIVERY_TIMEOUT), processes.tails()
+    processes.kill(first, signal.SIGKILL)  # the main process and its pool, after acceptance
+    smtp_sink.release_hold()
+    assert smtp_sink.count() == 3
+
+    processes.worker("second")  # no beat: the start of the worker rings the relays
+    assert smtp_sink.wait_for(len(rows), DELIVERY_TIMEOUT), processes.tails()
+    assert _wait(lambda: _statuses(organization) == {"sent": 5, "uncertain": 1}, DELIVERY_TIMEOUT), (
+        _statuses(organization),
+        processes.tails(),
+    )
+    time.sleep(LEASE_SECONDS + 1)  # past the lease, and more relays: still nothing twice
+    _assert_each_once(smtp_sink, rows)  # the uncertain one was in fact delivered, once
+    assert Notification.objects.for_organization(organization).get(status="uncertain").recipient == (
+        "founder2@startup.test"
+    )
 
 
 def _children(pid: int) -> list[int]:
@@ -228,12 +296,12 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def test_a_pool_process_killed_mid_send_is_replaced_and_the_task_redelivered(
+def test_a_pool_process_killed_right_after_the_server_accepted_sends_nothing_twice(
     postgres, shared_broker, smtp_sink, processes, organization, always_open_settings
 ):
-    """acks_late + reject_on_worker_lost: the worker gives the task back, a new pool process finishes it."""
+    """acks_late + reject_on_worker_lost: the task comes back, a new pool process finishes the batch."""
     rows = [NotificationFactory(organization=organization, recipient=f"founder{i}@startup.test") for i in range(6)]
-    smtp_sink.hold_message_number = 2
+    smtp_sink.hold_after_accept_number = 2
     processes.env = _environment(shared_broker, smtp_sink.url)
 
     worker = processes.worker("worker", concurrency=1)
@@ -243,11 +311,69 @@ def test_a_pool_process_killed_mid_send_is_replaced_and_the_task_redelivered(
     os.kill(pool_process, signal.SIGKILL)
     smtp_sink.release_hold()
 
-    # No beat here: only the redelivered task can finish the batch.
+    # No beat here: only the redelivered task (and the relay waking itself) can finish.
     assert smtp_sink.wait_for(len(rows), DELIVERY_TIMEOUT), processes.tails()
+    assert _wait(lambda: _statuses(organization) == {"sent": 5, "uncertain": 1}, DELIVERY_TIMEOUT), (
+        _statuses(organization),
+        processes.tails(),
+    )
     time.sleep(1)
     _assert_each_once(smtp_sink, rows)
     assert "WorkerLostError" in processes.log("worker") or "exited with 'signal 9" in processes.log("worker")
+
+
+def test_the_workers_database_connection_lost_after_acceptance_is_recorded_not_resent(
+    postgres, shared_broker, smtp_sink, processes, organization, always_open_settings, owner_connection
+):
+    rows = [NotificationFactory(organization=organization, recipient=f"founder{i}@startup.test") for i in range(6)]
+    smtp_sink.hold_after_accept_number = 3
+    processes.env = _environment(shared_broker, smtp_sink.url)
+    owner_connection.set_autocommit(True)
+
+    processes.worker("worker", concurrency=1)
+    _client(shared_broker).send_task("notifications.relay_organization", kwargs={"organization_id": organization.id})
+    assert smtp_sink.holding.wait(DELIVERY_TIMEOUT), processes.tails()
+    with owner_connection.cursor() as cursor:  # every backend of the test database but the test's own
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> %s",
+            [connection.connection.info.backend_pid],
+        )
+        (terminated,) = cursor.fetchone()
+    assert terminated >= 1
+    smtp_sink.release_hold()
+
+    assert smtp_sink.wait_for(len(rows), DELIVERY_TIMEOUT), processes.tails()
+    assert _wait(lambda: _statuses(organization) == {"sent": 6}, DELIVERY_TIMEOUT), (
+        _statuses(organization),
+        processes.tails(),
+    )
+    time.sleep(LEASE_SECONDS + 1)
+    _assert_each_once(smtp_sink, rows)
+    assert "reconnecting" in processes.log("worker")
+
+
+def test_an_smtp_outage_longer_than_the_retry_schedule_fails_nothing(
+    postgres, shared_broker, smtp_sink, processes, organization, always_open_settings
+):
+    """Retries 1+1+1+1 s; the server is down 10 s. Without the breaker every row would be marked failed."""
+    rows = [NotificationFactory(organization=organization, recipient=f"founder{i}@startup.test") for i in range(12)]
+    smtp_sink.go_down()
+    processes.env = _environment(shared_broker, smtp_sink.url, NOTIFICATIONS_RETRY_DELAYS_SECONDS="1,1,1,1")
+    processes.worker("worker", beat=True)
+    assert _wait(lambda: "sending paused" in processes.log("worker"), DELIVERY_TIMEOUT), processes.tails()
+    time.sleep(10)
+    assert "failed" not in _statuses(organization), _statuses(organization)
+
+    smtp_sink.come_back()
+    back = time.monotonic()
+    assert smtp_sink.wait_for(len(rows), DELIVERY_TIMEOUT), processes.tails()
+    assert time.monotonic() - back < 60  # within a minute of the server's return
+    time.sleep(2)
+    _assert_each_once(smtp_sink, rows)
+    assert _statuses(organization) == {"sent": len(rows)}
+    failed_attempts = DeliveryAttempt.objects.for_organization(organization).filter(succeeded=False).count()
+    assert failed_attempts <= 4, failed_attempts  # the failures that opened the circuit, not 12 x 5
 
 
 def test_a_second_beat_started_by_mistake_sends_nothing_twice(
