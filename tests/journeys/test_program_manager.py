@@ -139,3 +139,63 @@ def test_a_program_manager_plans_imports_replans_and_reads_the_reports(
     assert run.final_deadline == new_deadline
     interviews = Milestone.objects.for_organization(organization).get(name="고객 인터뷰 20건")
     assert interviews.due_on <= new_deadline - datetime.timedelta(days=21)
+
+
+def test_a_program_manager_sees_a_message_of_unknown_outcome_and_sends_it_again(
+    program_manager_login, live_server, browser_for
+):
+    """A worker was lost mid-send: the dashboard says so, the outbox lists it, one action sends it again."""
+    from django.core import mail
+
+    from notifications import services
+    from notifications.models import Notification
+    from tests.factories.notifications import NotificationFactory, NotificationSettingsFactory
+    from tests.factories.programs import RunFactory
+
+    organization = program_manager_login
+    NotificationSettingsFactory(
+        organization=organization, quiet_hours_start=0, quiet_hours_end=0, working_days=[1, 2, 3, 4, 5, 6, 7]
+    )
+    run = RunFactory(program__organization=organization, name="2026 봄 기수")
+    row = NotificationFactory(
+        organization=organization, run=run, recipient="minji@startup.test", subject_line="마감 알림: 고객 인터뷰"
+    )
+    Notification.objects.for_organization(organization).filter(pk=row.pk).update(
+        status=Notification.Status.UNCERTAIN, attempts=1, last_error="워커 중단"
+    )
+    url = live_server.url
+
+    with browser_for("program-manager-uncertain") as browser:
+        page = browser.page(viewport=DESKTOP)
+        page.goto(f"{url}/admin/login/")
+        page.fill("input[name=username]", "pm.browser@hanbit.test")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("input[type=submit]")
+        page.wait_for_url(f"{url}/admin/")
+
+        page.goto(f"{url}{reverse('admin:programs_run_dashboard', args=[run.pk])}")
+        banner = page.locator("ul.delivery-health").inner_text()
+        assert "1건이 수신자에게 전달되었는지 알 수 없습니다" in banner
+        browser.shot(page, "01-dashboard-banner")
+
+        page.click("ul.delivery-health a")
+        page.wait_for_url("**/notifications/notification/?status__exact=uncertain*")
+        assert "minji@startup.test" in page.inner_text("#result_list")
+        assert "결과 불명" in page.inner_text("#result_list")
+        browser.shot(page, "02-outbox-uncertain")
+
+        page.check("#result_list input[name=_selected_action]")
+        page.select_option("select[name=action]", "retry_selected")
+        page.click("button[name=index]")
+        page.wait_for_selector("ul.messagelist li.success")
+        assert "1" in page.inner_text("ul.messagelist li.success")
+        browser.shot(page, "03-sent-again")
+
+        # The relay it rang sent it (a worker would, within seconds); the outbox says so.
+        page.goto(f"{url}{reverse('admin:notifications_notification_change', args=[row.pk])}")
+        assert "보냄" in page.inner_text("#content")
+        browser.shot(page, "04-row-sent")
+
+    assert Notification.objects.for_organization(organization).get(pk=row.pk).status == Notification.Status.SENT
+    assert [m.subject for m in mail.outbox] == ["마감 알림: 고객 인터뷰"]
+    assert services.notification_relay(organization=organization).sent == 0  # once
