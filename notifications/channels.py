@@ -76,12 +76,7 @@ def probe_email(timeout: float) -> None:
 
 def probe_webhook(url: str, timeout: float = 5) -> None:
     """Open a (checked) connection to the webhook host without posting; raise when it fails."""
-    problem = webhook_url_problem(url)
-    if problem:
-        raise WebhookRefused(str(problem))
-    parts = urlsplit(url)
-    connection_class = _CheckedHTTPSConnection if parts.scheme == "https" else _CheckedHTTPConnection
-    connection = connection_class(parts.hostname, parts.port, timeout=timeout)
+    connection, _parts = _checked_connection(url, timeout)
     try:
         connection.connect()
     finally:
@@ -139,14 +134,19 @@ class _CheckedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host)
 
 
-def post_webhook(*, url: str, payload: dict, idempotency_key: str, timeout: float = WEBHOOK_TIMEOUT_SECONDS) -> int:
-    """POST ``payload`` as JSON; return the status code of a 2xx answer, raise otherwise."""
+def _checked_connection(url: str, timeout: float):
+    """An unopened HTTP(S) connection to the URL's host that checks the address it lands on."""
     problem = webhook_url_problem(url)
     if problem:
         raise WebhookRefused(str(problem))
     parts = urlsplit(url)
     connection_class = _CheckedHTTPSConnection if parts.scheme == "https" else _CheckedHTTPConnection
-    connection = connection_class(parts.hostname, parts.port, timeout=timeout)
+    return connection_class(parts.hostname, parts.port, timeout=timeout), parts
+
+
+def post_webhook(*, url: str, payload: dict, idempotency_key: str, timeout: float = WEBHOOK_TIMEOUT_SECONDS) -> int:
+    """POST ``payload`` as JSON; return the status code of a 2xx answer, raise otherwise."""
+    connection, parts = _checked_connection(url, timeout)
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query

@@ -36,6 +36,14 @@ def program_manager_login(transactional_db):
     return organization
 
 
+def _log_in(page, url):
+    page.goto(f"{url}/admin/login/")
+    page.fill("input[name=username]", "pm.browser@hanbit.test")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{url}/admin/")
+
+
 def test_a_program_manager_plans_imports_replans_and_reads_the_reports(
     program_manager_login, live_server, browser_for, tmp_path
 ):
@@ -49,11 +57,7 @@ def test_a_program_manager_plans_imports_replans_and_reads_the_reports(
 
     with browser_for("program-manager") as browser:
         page = browser.page(viewport=DESKTOP)
-        page.goto(f"{url}/admin/login/")
-        page.fill("input[name=username]", "pm.browser@hanbit.test")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_url(f"{url}/admin/")
+        _log_in(page, url)
         assert "한빛창업학교" in page.inner_text("body")
         browser.shot(page, "01-index")
 
@@ -167,11 +171,7 @@ def test_a_program_manager_sees_a_message_of_unknown_outcome_and_sends_it_again(
 
     with browser_for("program-manager-uncertain") as browser:
         page = browser.page(viewport=DESKTOP)
-        page.goto(f"{url}/admin/login/")
-        page.fill("input[name=username]", "pm.browser@hanbit.test")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_url(f"{url}/admin/")
+        _log_in(page, url)
 
         page.goto(f"{url}{reverse('admin:programs_run_dashboard', args=[run.pk])}")
         banner = page.locator("ul.delivery-health").inner_text()

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from notifications import links, tasks
+from notifications import links, services, tasks
 from notifications.models import Kind, Notification, Unsubscribe
 from notifications.schedule import zone_of
 from tests.factories.notifications import NotificationFactory
@@ -152,3 +152,44 @@ def test_planning_relaying_and_unsubscribing_work_under_row_level_security(
     theirs.refresh_from_db()
     assert theirs.status == Notification.Status.SENT
     assert Unsubscribe.objects.for_organization(organization).count() == 1
+
+
+def test_a_row_left_sending_by_a_lost_worker_is_found_by_the_fan_out(organization, always_open_settings):
+    row = NotificationFactory(organization=organization)
+    Notification.objects.for_organization(organization).filter(pk=row.pk).update(
+        status=Notification.Status.SENDING,
+        claimed_at=timezone.now() - datetime.timedelta(minutes=10),
+        attempts=1,
+    )
+    assert tasks.relay_all_organizations.delay().get() == 1
+    assert Notification.objects.for_organization(organization).get(pk=row.pk).status == "uncertain"
+    assert mail.outbox == []
+
+
+def test_a_starting_worker_relays_what_is_due_at_once(organization, always_open_settings):
+    NotificationFactory(organization=organization)
+    tasks.relay_when_a_worker_starts()
+    assert len(mail.outbox) == 1
+
+
+def test_a_follow_up_the_broker_refuses_is_retried_then_left_to_beat(organization, monkeypatch, caplog):
+    calls = []
+
+    def broker_down(*args, **kwargs):
+        calls.append(kwargs)
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(tasks.relay_organization, "apply_async", broker_down)
+    assert services.ring_relay(organization_id=organization.id, countdown=5) is False
+    (call,) = calls
+    assert call["retry"] is True and call["retry_policy"]["max_retries"] >= 3 and call["countdown"] == 5
+    assert "could not enqueue the relay" in caplog.text
+
+
+def test_more_due_rows_ring_the_relay_again(organization, always_open_settings, monkeypatch):
+    for index in range(services.RELAY_BATCH_SIZE + 1):
+        NotificationFactory(organization=organization, recipient=f"f{index}@startup.test")
+    rung = []
+    monkeypatch.setattr(services, "ring_relay", lambda **kwargs: rung.append(kwargs))
+    assert tasks.relay_organization.delay(organization_id=organization.id).get()["sent"] == services.RELAY_BATCH_SIZE
+    assert rung == [{"organization_id": organization.id}]
