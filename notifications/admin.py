@@ -151,7 +151,7 @@ class NotificationAdmin(TenantAdmin):
     """The outbox: what was sent, what waits, what failed (and why), with retry."""
 
     change_list_template = "admin/notifications/notification/change_list.html"
-    list_display = ["scheduled_local", "kind", "channel", "recipient_display", "status", "goes_out", "attempts", "run"]
+    list_display = ["scheduled_local", "kind", "recipient_display", "status", "attempts", "run"]
     list_filter = ["status", "kind", "channel", "run"]
     search_fields = ["recipient", "recipient_name", "subject_line"]
     list_select_related = ["run", "organization"]
@@ -182,14 +182,15 @@ class NotificationAdmin(TenantAdmin):
 
     @admin.display(description=_("scheduled (local time)"), ordering="scheduled_for")
     def scheduled_local(self, obj):
-        return obj.scheduled_for.astimezone(zone_of(obj.organization)).strftime("%Y-%m-%d %H:%M")
-
-    @admin.display(description=_("goes out at (local time)"), ordering="next_attempt_at")
-    def goes_out(self, obj):
-        """When a waiting row will be tried (after quiet hours, a retry's back-off); blank otherwise."""
-        if obj.status != Notification.Status.PENDING:
-            return "-"
-        return obj.next_attempt_at.astimezone(zone_of(obj.organization)).strftime("%Y-%m-%d %H:%M")
+        """When it was due; for a waiting row held back (quiet hours, a back-off), also when it goes out."""
+        zone = zone_of(obj.organization)
+        scheduled = obj.scheduled_for.astimezone(zone)
+        shown = scheduled.strftime("%Y-%m-%d %H:%M")
+        if obj.status == Notification.Status.PENDING and obj.next_attempt_at > obj.scheduled_for:
+            goes_out = obj.next_attempt_at.astimezone(zone)
+            later = goes_out.strftime("%H:%M" if goes_out.date() == scheduled.date() else "%Y-%m-%d %H:%M")
+            return format_html("{}<br><small>{}</small>", shown, _("goes out %(when)s") % {"when": later})
+        return shown
 
     @admin.display(description=_("recipient"), ordering="recipient")
     def recipient_display(self, obj):
