@@ -69,3 +69,30 @@ def _active_membership(request):
         return None
     wanted = request.session.get(ACTIVE_ORGANIZATION_SESSION_KEY)
     return selectors.membership_active_for_user(user=user, organization_id=wanted)
+
+
+# Browser features no page of ours uses: a page (or an injected script) cannot ask for them.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=(), browsing-topics=()"
+)
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django's SecurityMiddleware does not set.
+
+    * ``Permissions-Policy`` on every response;
+    * ``Cache-Control: no-store`` on API responses (``/api/``) that did not choose their
+      own caching: they carry one organization's data, which a shared cache or the
+      browser's history must not keep.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response

@@ -103,6 +103,14 @@ def api_key_revoke(*, organization: Organization, api_key: ApiKey, revoked_by: U
     return api_key
 
 
+def api_key_deleted(sender, instance: ApiKey, **_kwargs) -> None:
+    """A deleted key (its own delete, or its organization's) leaves no usable service user behind.
+
+    The user row stays (audit rows point at it) but can never log in or authenticate.
+    """
+    User.objects.filter(pk=instance.service_user_id).update(is_active=False)
+
+
 def api_key_touch(*, api_key: ApiKey) -> None:
     """Record use, at most once a minute (a write per request would be wasteful)."""
     now = timezone.now()
