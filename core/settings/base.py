@@ -4,6 +4,7 @@ With nothing set, the platform runs on an embedded default that needs no server:
 SQLite, a file-system Celery broker and the console email backend.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -32,6 +33,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets, served by us (no CDN)
+    "axes",  # log-in lockout after repeated failures (core/security.py)
     "programs",
     "mentors",
     "assessments",
@@ -54,6 +56,8 @@ MIDDLEWARE = [
     # Must come after authentication: resolves request.organization and arms the
     # unscoped-query guard for the rest of the request.
     "core.middleware.ActiveOrganizationMiddleware",
+    # Last: turns a paused log-in (django-axes) into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "core.urls"
@@ -240,3 +244,18 @@ NOTIFICATIONS_SENDING_LEASE_SECONDS = env.float("NOTIFICATIONS_SENDING_LEASE_SEC
 NOTIFICATIONS_BREAKER_FAILURES = env.int("NOTIFICATIONS_BREAKER_FAILURES", default=3)
 NOTIFICATIONS_BREAKER_PROBE_SECONDS = env.float("NOTIFICATIONS_BREAKER_PROBE_SECONDS", default=5.0)
 NOTIFICATIONS_BREAKER_PROBE_MAX_SECONDS = env.float("NOTIFICATIONS_BREAKER_PROBE_MAX_SECONDS", default=30.0)
+
+# Log-in protection (issue #16, docs/security.md): five wrong passwords in a row for one
+# account from one address pause that pair for 15 minutes (HTTP 429, core/security.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a paused account before checking the password
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"  # both log-in forms name the email field "username"
+AXES_LOCKOUT_CALLABLE = "core.security.lockout_response"
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False  # attempts hold every organization's e-mail addresses: no admin page (use `manage.py axes_reset`)
