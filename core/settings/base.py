@@ -258,4 +258,5 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"  # both log-in forms name the email field "username"
 AXES_LOCKOUT_CALLABLE = "core.security.lockout_response"
 AXES_VERBOSE = False
-AXES_ENABLE_ADMIN = False  # attempts hold every organization's e-mail addresses: no admin page (use `manage.py axes_reset`)
+# The attempts hold every organization's e-mail addresses: no admin page (`manage.py axes_reset`).
+AXES_ENABLE_ADMIN = False

@@ -15,9 +15,8 @@ PORTAL_LOGIN = "/mentor/login/"
 
 
 def _try(client, url, email, password, address="203.0.113.7"):
-    return client.post(
-        url, {"username": email, "password": password, "next": "/admin/"}, REMOTE_ADDR=address, HTTP_ACCEPT_LANGUAGE="ko"
-    )
+    form = {"username": email, "password": password, "next": "/admin/"}
+    return client.post(url, form, REMOTE_ADDR=address, HTTP_ACCEPT_LANGUAGE="ko")
 
 
 def _logged_in(client) -> bool:
