@@ -7,6 +7,7 @@ from core import rls, selectors
 from core.tenancy import tenant_guard
 
 ACTIVE_ORGANIZATION_SESSION_KEY = "active_organization_id"
+HEALTH_PREFIX = "/health/"
 
 
 class ActiveOrganizationMiddleware:
@@ -31,7 +32,8 @@ class ActiveOrganizationMiddleware:
         request.membership = SimpleLazyObject(lambda: _active_membership(request))
         request.organization = SimpleLazyObject(lambda: getattr(request.membership, "organization", None))
         with tenant_guard(), rls.request_scope():
-            if not rls.is_enforced():
+            if not rls.is_enforced() or request.path.startswith(HEALTH_PREFIX):
+                # Health checks read no tenant rows and must answer while the database is down.
                 return self.get_response(request)
             # ATOMIC_REQUESTS wraps only the view; lazy querysets rendered by templates
             # run after it. One outer transaction keeps SET LOCAL in force for both.

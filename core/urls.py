@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core import health
 from core.api.views import MyOrganizationsView
 
 # Every app's tenant API lives under /api/v1/orgs/<org_slug>/.
@@ -17,6 +18,8 @@ tenant_api = [
 urlpatterns = [
     path("", include("core.web_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("health/live/", health.live, name="health-live"),
+    path("health/ready/", health.ready, name="health-ready"),
     path("admin/", admin.site.urls),
     path("api/v1/orgs/", MyOrganizationsView.as_view(), name="my-organizations"),
     path("api/v1/orgs/<slug:org_slug>/", include(tenant_api)),

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets, served by us (no CDN)
     "axes",  # log-in lockout after repeated failures (core/security.py)
+    "health_check",  # /health/live/ and /health/ready/ (core/health.py)
     "programs",
     "mentors",
     "assessments",
@@ -260,3 +261,20 @@ AXES_LOCKOUT_CALLABLE = "core.security.lockout_response"
 AXES_VERBOSE = False
 # The attempts hold every organization's e-mail addresses: no admin page (`manage.py axes_reset`).
 AXES_ENABLE_ADMIN = False
+
+# Error tracking (issue #16, docs/operations.md): off unless SENTRY_DSN is set. No
+# personal data is sent (no user e-mails, no request bodies or cookies).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        send_default_pii=False,
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        release=env("SENTRY_RELEASE", default=None),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )

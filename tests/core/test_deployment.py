@@ -84,3 +84,11 @@ def test_compose_runs_the_app_as_the_row_level_security_role_and_migrates_as_own
 def test_compose_runs_exactly_one_beat():
     beat = _compose()["services"]["beat"]
     assert beat.get("deploy", {}).get("replicas", 1) == 1
+
+
+def test_compose_knows_when_web_and_worker_are_healthy():
+    services = _compose()["services"]
+    web_check = " ".join(services["web"]["healthcheck"]["test"])
+    assert "/health/live/" in web_check and "ALLOWED_HOSTS" in web_check
+    worker_check = " ".join(services["worker"]["healthcheck"]["test"])
+    assert "inspect ping" in worker_check and "celery@$$HOSTNAME" in worker_check
