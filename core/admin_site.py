@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from functools import update_wrapper
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
-from django.urls import path
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp import match_token
 
-from core import selectors
+from core import selectors, two_factor
 from core.models import Membership
 
 
@@ -26,13 +31,45 @@ def user_can_use_admin(user) -> bool:
 
 
 class TenantAdminAuthenticationForm(AdminAuthenticationForm):
-    """Admits program managers, owners and viewers without Django's is_staff flag."""
+    """Admits program managers, owners and viewers without Django's is_staff flag.
+
+    After the password, accounts with two-step verification on must give the current
+    code of their authenticator app or one recovery code (core/two_factor.py).
+    """
+
+    otp_token = forms.CharField(
+        label=_("Verification code"),
+        required=False,
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text=_("Only if you turned on two-step verification: the 6-digit code of your app, or a recovery code."),
+    )
 
     def confirm_login_allowed(self, user):
         if not user_can_use_admin(user):
             raise ValidationError(
                 self.error_messages["invalid_login"], code="invalid_login", params={"username": _("email")}
             )
+        if two_factor.is_enabled(user):
+            device = match_token(user, (self.cleaned_data.get("otp_token") or "").replace(" ", ""))
+            if device is None:
+                raise ValidationError(
+                    _("Enter the current code of your authenticator app, or one of your recovery codes."),
+                    code="otp_required",
+                )
+            user.otp_device = device  # django-otp marks the session verified when the login completes
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+# Reachable before two-step verification is set up (when it is required).
+TWO_FACTOR_EXEMPT_VIEWS = {"two_factor", "logout", "password_change", "password_change_done", "login"}
 
 
 class OrganizationSwitchForm(forms.Form):
@@ -50,8 +87,63 @@ class TenantAdminSite(admin.AdminSite):
         return user_can_use_admin(request.user)
 
     def get_urls(self):
-        urls = [path("switch-organization/", self.admin_view(self.switch_organization), name="switch_organization")]
+        urls = [
+            path("switch-organization/", self.admin_view(self.switch_organization), name="switch_organization"),
+            path("two-step-verification/", self.admin_view(self.two_factor_view), name="two_factor"),
+        ]
         return urls + super().get_urls()
+
+    def admin_view(self, view, cacheable=False):
+        """Owners and program managers set up two-step verification first, when it is required."""
+        inner = super().admin_view(view, cacheable)
+
+        def guarded(request, *args, **kwargs):
+            user = request.user
+            if (
+                user.is_authenticated
+                and request.resolver_match.url_name not in TWO_FACTOR_EXEMPT_VIEWS
+                and two_factor.must_enable(user)
+                and not (two_factor.is_enabled(user) and user.is_verified())
+            ):
+                return HttpResponseRedirect(reverse("admin:two_factor"))
+            return inner(request, *args, **kwargs)
+
+        return update_wrapper(guarded, inner)
+
+    def two_factor_view(self, request):
+        """Turn two-step verification on (QR code, confirm, recovery codes) or off; new recovery codes."""
+        user = request.user
+        context = {**self.each_context(request), "title": _("Two-step verification")}
+        form = TwoFactorCodeForm(request.POST or None)
+        if two_factor.is_enabled(user):
+            action = request.POST.get("action")
+            if request.method == "POST" and form.is_valid():
+                token = form.cleaned_data["code"]
+                if action == "disable" and two_factor.disable(user, token):
+                    messages.success(request, _("Two-step verification is off."))
+                    return HttpResponseRedirect(reverse("admin:two_factor"))
+                if action == "new_codes" and match_token(user, token) is not None:
+                    codes = two_factor.new_recovery_codes(user)
+                    return TemplateResponse(request, "admin/two_factor_codes.html", {**context, "codes": codes})
+                form.add_error("code", _("That code is not valid. Try the current one from your app."))
+            context.update(enabled=True, form=form, recovery_codes_left=two_factor.recovery_codes_left(user))
+            return TemplateResponse(request, "admin/two_factor.html", context)
+        device = two_factor.pending_device(user)
+        if request.method == "POST" and form.is_valid():
+            codes = two_factor.confirm(user, device, form.cleaned_data["code"])
+            if codes is not None:
+                device.refresh_from_db()
+                otp_login(request, device)  # this session counts as verified
+                return TemplateResponse(request, "admin/two_factor_codes.html", {**context, "codes": codes})
+            form.add_error("code", _("That code is not valid. Check the time on your phone and try the current code."))
+        context.update(
+            enabled=False,
+            form=form,
+            required=two_factor.must_enable(user),
+            qr_code=two_factor.qr_code_data_uri(device),
+            secret=two_factor.readable_secret(device),
+        )
+        return TemplateResponse(request, "admin/two_factor.html", context)
 
     def each_context(self, request):
         context = super().each_context(request)

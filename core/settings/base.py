@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI assets, served by us (no CDN)
     "axes",  # log-in lockout after repeated failures (core/security.py)
     "health_check",  # /health/live/ and /health/ready/ (core/health.py)
+    "django_otp",  # two-step verification for the admin (core/two_factor.py)
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # recovery codes
     "programs",
     "mentors",
     "assessments",
@@ -52,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): logged in with a second step
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Must come after authentication: resolves request.organization and arms the
@@ -278,3 +282,8 @@ if SENTRY_DSN:
         release=env("SENTRY_RELEASE", default=None),
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
     )
+
+# Two-step verification (core/two_factor.py): anyone can turn it on; when required,
+# owners and program managers must before they use the admin.
+TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=False)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Cohort platform")
