@@ -1,33 +1,33 @@
 """The two ways a reminder leaves: email (Django's backends) and an organization's chat webhook.
 
-Webhook posts refuse private and loopback addresses (server-side request forgery),
-check the address actually connected to (so DNS that changes after the check does
-not help), follow no redirects, ignore proxy settings and time out.
-``settings.WEBHOOKS_ALLOW_LOOPBACK`` admits loopback addresses for local development
-and tests; private and link-local ranges stay refused. (``integrations`` applies the
-same rule to its own webhooks; the two may share one function later.)
+Webhooks go through :mod:`core.outbound`, which ``integrations`` uses too: it resolves
+the host, refuses it when any address is loopback (unless
+``settings.WEBHOOKS_ALLOW_LOOPBACK``), private or otherwise not global, with one
+neutral message and before connecting, and then connects to a vetted address itself
+(so DNS that changes after the check does not help). It follows no redirects,
+ignores proxy settings and times out.
 """
 
 from __future__ import annotations
 
-import http.client
-import ipaddress
-import json
 import smtplib
-import socket
 from email.headerregistry import Address
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.utils.translation import gettext as _
+
+from core import outbound
 
 WEBHOOK_TIMEOUT_SECONDS = 5
 
 
 class WebhookRefused(Exception):
-    """The webhook URL leads to an address we never post to, or the receiver refused (4xx)."""
+    """The receiver refused the message (4xx) or redirected it (3xx, not followed).
+
+    A URL or host we never post to raises :class:`core.outbound.DestinationRefused`.
+    """
 
 
 class WebhookUnavailable(OSError):
@@ -40,14 +40,14 @@ def is_channel_failure(error: BaseException) -> bool:
     Channel-level: connection refused or reset, timeouts, DNS, an SMTP 4xx (try again
     later) or an SMTP server that hung up, a webhook 5xx or 429. These count against the
     channel's circuit breaker (:mod:`notifications.breaker`). Message-level: an SMTP 5xx
-    (recipient or content refused), a webhook 4xx or a refused address: the row's own
-    retries handle those.
+    (recipient or content refused), a webhook 4xx or a refused host
+    (:class:`core.outbound.DestinationRefused`): the row's own retries handle those.
     """
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return False
     if isinstance(error, smtplib.SMTPResponseException):
         return 400 <= error.smtp_code < 500
-    if isinstance(error, WebhookRefused):
+    if isinstance(error, WebhookRefused | outbound.DestinationRefused):
         return False
     return isinstance(error, OSError)  # ConnectionError, TimeoutError, SMTPServerDisconnected, gaierror, ...
 
@@ -75,105 +75,41 @@ def probe_email(timeout: float) -> None:
 
 
 def probe_webhook(url: str, timeout: float = 5) -> None:
-    """Open a (checked) connection to the webhook host without posting; raise when it fails."""
-    connection, _parts = _checked_connection(url, timeout)
-    try:
-        connection.connect()
-    finally:
-        connection.close()
-
-
-def _address_problem(address: str) -> str | None:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
-        return None if getattr(settings, "WEBHOOKS_ALLOW_LOOPBACK", False) else _("a loopback address")
-    if ip.is_private or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified or not ip.is_global:
-        return _("a private or reserved address")
-    return None
+    """Connect to the webhook host (see :func:`core.outbound.probe`) without posting; raise when it fails."""
+    outbound.probe(url, timeout=timeout)
 
 
 def webhook_url_problem(url: str) -> str | None:
     """Why a URL cannot be the organization's webhook, or None when it can."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return _("Enter an http or https URL.")
-    if parts.username or parts.password:
-        return _("Leave credentials out of the URL.")
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        return None  # may resolve later; the connection is checked again when posting
-    for info in infos:
-        problem = _address_problem(info[4][0])
-        if problem:
-            return _("The host of this URL is %(problem)s.") % {"problem": problem}
-    return None
-
-
-def _check_peer(sock: socket.socket) -> None:
-    address = sock.getpeername()[0]
-    problem = _address_problem(address)
-    if problem:
-        sock.close()
-        raise WebhookRefused(f"refused to post to {address}: {problem}")
-
-
-class _CheckedHTTPConnection(http.client.HTTPConnection):
-    def connect(self):
-        super().connect()
-        _check_peer(self.sock)
-
-
-class _CheckedHTTPSConnection(http.client.HTTPSConnection):
-    def connect(self):
-        # TCP first, check where it landed, and only then speak TLS.
-        http.client.HTTPConnection.connect(self)
-        _check_peer(self.sock)
-        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host)
-
-
-def _checked_connection(url: str, timeout: float):
-    """An unopened HTTP(S) connection to the URL's host that checks the address it lands on."""
-    problem = webhook_url_problem(url)
-    if problem:
-        raise WebhookRefused(str(problem))
-    parts = urlsplit(url)
-    connection_class = _CheckedHTTPSConnection if parts.scheme == "https" else _CheckedHTTPConnection
-    return connection_class(parts.hostname, parts.port, timeout=timeout), parts
+    return outbound.url_problem(url)
 
 
 def post_webhook(*, url: str, payload: dict, idempotency_key: str, timeout: float = WEBHOOK_TIMEOUT_SECONDS) -> int:
-    """POST ``payload`` as JSON; return the status code of a 2xx answer, raise otherwise."""
-    connection, parts = _checked_connection(url, timeout)
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    try:
-        connection.request(
-            "POST",
-            path,
-            body=body,
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "User-Agent": "cohort-platform-reminders/1",
-                # The same on every attempt: a receiver that keeps ids drops a repeated delivery.
-                "webhook-id": idempotency_key,
-                "Idempotency-Key": idempotency_key,
-            },
-        )
-        response = connection.getresponse()
-        response.read(2000)
-        status = response.status
-    finally:
-        connection.close()
-    if 300 <= status < 400:
+    """POST ``payload`` as JSON; return the status code of a 2xx answer, raise otherwise.
+
+    A refused URL or host raises :class:`core.outbound.DestinationRefused` (one neutral
+    message, nothing connected); a 3xx or 4xx :class:`WebhookRefused`; a 5xx or 429
+    :class:`WebhookUnavailable`; network trouble an ``OSError``.
+    """
+    response = outbound.post_json(
+        url,
+        payload,
+        {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "cohort-platform-reminders/1",
+            # The same on every attempt: a receiver that keeps ids drops a repeated delivery.
+            "webhook-id": idempotency_key,
+            "Idempotency-Key": idempotency_key,
+        },
+        timeout=timeout,
+        body_limit=2000,
+    )
+    status = response.status
+    if response.is_redirect:
         raise WebhookRefused(f"HTTP {status}: redirect not followed")
     if status >= 500 or status == 429:
         raise WebhookUnavailable(f"HTTP {status}")
-    if not 200 <= status < 300:
+    if not response.ok:
         raise WebhookRefused(f"HTTP {status}")
     return status
 

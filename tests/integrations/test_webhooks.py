@@ -16,6 +16,8 @@ from integrations.models import WebhookAttempt, WebhookDelivery, WebhookSubscrip
 from integrations.tasks import webhooks_deliver_due
 from tests.factories.integrations import WebhookDeliveryFactory, WebhookSubscriptionFactory
 
+NEUTRAL = "The URL's host is not allowed."
+
 
 @pytest.fixture
 def subscription(organization, webhook_receiver):
@@ -175,7 +177,7 @@ def test_a_success_ends_the_failing_streak(
 )
 def test_private_loopback_and_link_local_urls_are_refused(address, settings):
     settings.WEBHOOKS_ALLOW_LOOPBACK = False
-    assert url_refusal_reason(f"http://{address}/hooks") is not None
+    assert url_refusal_reason(f"http://{address}/hooks") == NEUTRAL
 
 
 def test_public_urls_and_loopback_in_development_are_allowed(settings):
@@ -196,7 +198,73 @@ def test_the_connection_itself_is_checked_so_dns_tricks_do_not_reach_loopback(
     emit(organization, capture=django_capture_on_commit_callbacks)
     assert webhook_receiver.requests == []
     attempt = WebhookAttempt.objects.for_organization(organization).get()
-    assert "refused" in attempt.error and attempt.status_code is None
+    assert attempt.error == NEUTRAL and attempt.status_code is None and attempt.latency_ms == 0
+
+
+@pytest.fixture
+def connects(monkeypatch):
+    """Every address a socket tried to connect to."""
+    import socket
+
+    attempts = []
+    real = socket.socket.connect
+
+    def record(sock, address):
+        attempts.append(address)
+        return real(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", record)
+    return attempts
+
+
+def test_the_attempt_log_is_the_same_for_an_open_and_a_closed_loopback_port(
+    organization, webhook_receiver, settings, connects, django_capture_on_commit_callbacks
+):
+    import socket
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()
+    closed_url = f"http://127.0.0.1:{closed_port}/hooks"
+    open_port = int(webhook_receiver.url.rsplit(":", 1)[1].split("/")[0])
+    open_subscription = WebhookSubscriptionFactory(organization=organization, url=webhook_receiver.url)
+    closed_subscription = WebhookSubscriptionFactory(organization=organization, url=closed_url)
+    settings.WEBHOOKS_ALLOW_LOOPBACK = False
+    emit(organization, capture=django_capture_on_commit_callbacks)
+
+    def logged(subscription):
+        attempt = WebhookAttempt.objects.for_organization(organization).get(delivery__subscription=subscription)
+        return (attempt.succeeded, attempt.status_code, attempt.latency_ms, attempt.response_body, attempt.error)
+
+    assert logged(open_subscription) == logged(closed_subscription) == (False, None, 0, "", NEUTRAL)
+    assert [address for address in connects if address[1] in (open_port, closed_port)] == []
+    assert webhook_receiver.requests == []
+
+
+def test_a_subscription_whose_name_rebinds_to_a_private_address_is_refused_when_delivering(
+    organization, webhook_receiver, settings, monkeypatch, connects, django_capture_on_commit_callbacks
+):
+    import socket
+
+    port = int(webhook_receiver.url.rsplit(":", 1)[1].split("/")[0])
+    answers = iter(["93.184.216.34", "10.0.0.5", "10.0.0.5"])
+    real = socket.getaddrinfo
+
+    def tenant_dns(host, port, *args, **kwargs):
+        if host != "crm.example.com":
+            return real(host, port, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), int(port)))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", tenant_dns)
+    settings.WEBHOOKS_ALLOW_LOOPBACK = False
+    subscription = services.webhook_subscription_create(  # validated while the name is public
+        organization=organization, url=f"http://crm.example.com:{port}/hooks", events=list(EVENT_TYPES)
+    )
+    emit(organization, capture=django_capture_on_commit_callbacks)
+    attempt = WebhookAttempt.objects.for_organization(organization).get(delivery__subscription=subscription)
+    assert attempt.error == NEUTRAL and attempt.status_code is None
+    assert [address for address in connects if address[1] == port] == []
 
 
 def test_redirects_are_not_followed(organization, subscription, webhook_receiver, django_capture_on_commit_callbacks):

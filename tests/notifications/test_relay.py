@@ -3,6 +3,7 @@
 import datetime
 import json
 import smtplib
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -13,8 +14,8 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-from core import rls
-from notifications import services
+from core import outbound, rls
+from notifications import channels, services
 from notifications.models import Channel, ChannelCircuit, DeliveryAttempt, Kind, Notification
 from programs.models import HelpRequest, MilestoneProgress
 from tests.factories.notifications import NotificationFactory, NotificationSettingsFactory, UnsubscribeFactory
@@ -22,6 +23,7 @@ from tests.factories.programs import HelpRequestFactory, MilestoneFactory, Miles
 
 FAILING_BACKEND = "tests.notifications.test_relay.FailingEmailBackend"
 REFUSING_BACKEND = "tests.notifications.test_relay.RefusingEmailBackend"
+REFUSED = "DestinationRefused: The URL's host is not allowed."
 
 
 class FailingEmailBackend:
@@ -275,7 +277,90 @@ def test_loopback_webhooks_are_refused_unless_allowed(organization, always_open_
     with override_settings(WEBHOOKS_ALLOW_LOOPBACK=False):
         assert relay(organization).failed == 1
     assert _Receiver.received == []
-    assert "loopback" in reload(row).last_error
+    assert reload(row).last_error == REFUSED
+
+
+def test_an_open_and_a_closed_webhook_port_leave_the_same_last_error_and_no_connection(
+    organization, always_open_settings, webhook_receiver, monkeypatch
+):
+    server, open_url = webhook_receiver
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()
+    connects = []
+    real_connect = socket.socket.connect
+    monkeypatch.setattr(
+        socket.socket, "connect", lambda sock, address: (connects.append(address), real_connect(sock, address))[1]
+    )
+    outcomes = []
+    for url in (open_url, f"http://127.0.0.1:{closed_port}/hooks/reminders"):
+        NotificationSettingsFactory._meta.model.objects.for_organization(organization).update(webhook_url=url)
+        row = _webhook_row(organization)
+        with override_settings(WEBHOOKS_ALLOW_LOOPBACK=False):
+            assert relay(organization).failed == 1
+        row = reload(row)
+        attempt = DeliveryAttempt.objects.for_organization(organization).get(notification=row)
+        outcomes.append((row.status, row.last_error, attempt.error))
+        row.delete()
+    assert outcomes[0] == outcomes[1] == (Notification.Status.PENDING, REFUSED, REFUSED)
+    assert [address for address in connects if address[1] in (server.server_port, closed_port)] == []
+    assert _Receiver.received == []
+    # A refused host is about the message, not the way out: the webhook circuit is untouched.
+    assert not ChannelCircuit.objects.filter(key__startswith="webhook:").exclude(consecutive_failures=0).exists()
+
+
+def test_a_webhook_name_that_rebinds_to_a_private_address_is_refused_when_sending(
+    organization, always_open_settings, webhook_receiver, monkeypatch
+):
+    server, _url = webhook_receiver
+    answers = iter(["93.184.216.34", "127.0.0.1", "127.0.0.1"])
+    real = socket.getaddrinfo
+
+    def tenant_dns(host, port, *args, **kwargs):
+        if host != "chat.example.com":
+            return real(host, port, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), int(port)))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", tenant_dns)
+    url = f"http://chat.example.com:{server.server_port}/hooks/reminders"
+    with override_settings(WEBHOOKS_ALLOW_LOOPBACK=False):
+        settings = NotificationSettingsFactory._meta.model.objects.for_organization(organization).get()
+        settings.webhook_url = url
+        settings.full_clean()  # public while saved
+        settings.save()
+        row = _webhook_row(organization)
+        assert relay(organization).failed == 1
+    assert _Receiver.received == []
+    assert reload(row).last_error == REFUSED
+
+
+def test_a_refused_host_is_not_a_channel_failure_but_an_overloaded_receiver_is():
+    assert not channels.is_channel_failure(outbound.DestinationRefused(outbound.refusal_message()))
+    assert not channels.is_channel_failure(channels.WebhookRefused("HTTP 404"))
+    assert channels.is_channel_failure(channels.WebhookUnavailable("HTTP 429"))
+
+
+@override_settings(WEBHOOKS_ALLOW_LOOPBACK=True)
+@pytest.mark.parametrize(
+    ("status", "error"), [(503, "WebhookUnavailable"), (429, "WebhookUnavailable"), (404, "WebhookRefused")]
+)
+def test_post_webhook_sorts_answers_into_channel_and_message_failures(webhook_receiver, status, error):
+    _server, url = webhook_receiver
+    _Receiver.status = status
+    with pytest.raises(getattr(channels, error), match=f"HTTP {status}"):
+        channels.post_webhook(url=url, payload={"text": "hi"}, idempotency_key="k-1")
+    (request,) = _Receiver.received
+    assert request["headers"]["Idempotency-Key"] == "k-1" and request["body"] == {"text": "hi"}
+
+
+def test_probe_webhook_refuses_loopback_with_the_neutral_message(webhook_receiver):
+    _server, url = webhook_receiver
+    with override_settings(WEBHOOKS_ALLOW_LOOPBACK=False), pytest.raises(outbound.DestinationRefused) as refused:
+        channels.probe_webhook(url)
+    assert str(refused.value) == outbound.refusal_message()
+    with override_settings(WEBHOOKS_ALLOW_LOOPBACK=True):
+        channels.probe_webhook(url)
 
 
 @override_settings(WEBHOOKS_ALLOW_LOOPBACK=True)
