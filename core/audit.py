@@ -30,6 +30,7 @@ import json
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.signals import post_delete, post_init, post_save
@@ -84,6 +85,30 @@ def _jsonable(value):
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
+def _label_from_ids(instance) -> str:
+    """``milestone progress #7 (milestone #3, enrollment #2)``: a label that reads nothing from the database."""
+    parents = [
+        f"{field.verbose_name} #{instance.__dict__[field.attname]}"
+        for field in type(instance)._meta.concrete_fields
+        if field.many_to_one and field.name != "organization" and instance.__dict__.get(field.attname) is not None
+    ]
+    label = f"{type(instance)._meta.verbose_name} #{instance.pk}"
+    return f"{label} ({', '.join(parents)})" if parents else label
+
+
+def _label(instance) -> str:
+    """``str(instance)``, or a label from ids when it needs a related row that is gone.
+
+    ``__str__`` often names a parent (``MilestoneProgress`` → its milestone). When the
+    parent was deleted meanwhile (a concurrent DELETE of the milestone and of its
+    progress row), loading it raises ``DoesNotExist``; the trail must still be written.
+    """
+    try:
+        return str(instance)
+    except ObjectDoesNotExist:
+        return _label_from_ids(instance)
+
+
 def _event(instance, action: str, changes: dict[str, list]):
     """The unsaved AuditEvent for one change (secrets redacted)."""
     from django.contrib.contenttypes.models import ContentType
@@ -99,7 +124,7 @@ def _event(instance, action: str, changes: dict[str, list]):
         action=action,
         content_type=ContentType.objects.get_for_model(type(instance), for_concrete_model=False),
         object_id=str(instance.pk),
-        object_repr=str(instance)[:200],
+        object_repr=_label(instance)[:200],
         changes=_jsonable(changes),
     )
 

@@ -19,7 +19,7 @@ from assessments.models import (
     ValueStatement,
     ValueSurvey,
 )
-from core.api.serializers import TenantModelSerializer
+from core.api.serializers import ApiModelSerializer, TenantModelSerializer
 from core.models import TenantModel
 from mentors.models import Mentor
 from programs.models import CheckIn, Enrollment, HelpRequest
@@ -73,7 +73,7 @@ class IndicatorSerializer(TenantModelSerializer):
         fields = ["id", "level", "position", "text", "text_ko", "text_en"]
 
 
-class NestedIndicatorSerializer(serializers.ModelSerializer):
+class NestedIndicatorSerializer(ApiModelSerializer):
     text = serializers.CharField(read_only=True)
 
     class Meta:
@@ -116,14 +116,14 @@ class AssessmentWindowSerializer(TenantModelSerializer):
 # --- Assessments ---------------------------------------------------------------------
 
 
-class ObservationSerializer(serializers.ModelSerializer):
+class ObservationSerializer(ApiModelSerializer):
     class Meta:
         model = Observation
         fields = ["indicator", "note"]
         read_only_fields = fields
 
 
-class AssessmentSerializer(serializers.ModelSerializer):
+class AssessmentSerializer(ApiModelSerializer):
     """Output: an assessment as it stands now (earlier versions at .../versions/)."""
 
     level_number = serializers.IntegerField(source="level.number", read_only=True)
@@ -201,7 +201,7 @@ class AssessmentCreateSerializer(AssessmentEvidenceInputSerializer):
     )
 
 
-class AssessmentVersionSerializer(serializers.ModelSerializer):
+class AssessmentVersionSerializer(ApiModelSerializer):
     class Meta:
         model = AssessmentVersion
         fields = ["id", "number", "level_number", "snapshot", "recorded_by", "created_at"]
@@ -217,7 +217,7 @@ class ValueStatementSerializer(TenantModelSerializer):
         fields = ["id", "survey", "position", "text", "tier", "predicted_importance"]
 
 
-class NestedValueStatementSerializer(serializers.ModelSerializer):
+class NestedValueStatementSerializer(ApiModelSerializer):
     class Meta:
         model = ValueStatement
         fields = ["id", "position", "text", "tier", "predicted_importance"]
@@ -251,14 +251,14 @@ class ValueSurveySerializer(TenantModelSerializer):
         return obj.is_open()
 
 
-class StatementRatingSerializer(serializers.ModelSerializer):
+class StatementRatingSerializer(ApiModelSerializer):
     class Meta:
         model = StatementRating
         fields = ["statement", "importance", "satisfaction"]
         read_only_fields = fields
 
 
-class SurveyResponseSerializer(serializers.ModelSerializer):
+class SurveyResponseSerializer(ApiModelSerializer):
     ratings = StatementRatingSerializer(many=True, read_only=True)
 
     class Meta:

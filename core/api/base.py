@@ -11,6 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from core import rls, selectors, services
+from core.api.parsers import ApiJSONParser
 from core.api.permissions import OrganizationRolePermission, api_key_of
 from core.models import ArchivableTenantModel
 
@@ -33,7 +34,9 @@ class TenantViewSetMixin:
       refined by the ``safely_get_queryset(queryset)`` hook; another organization's
       object therefore answers 404;
     * a POST with an ``Idempotency-Key`` header is answered once; retries get the
-      first response (see ``integrations.idempotency``).
+      first response (see ``integrations.idempotency``);
+    * request bodies are JSON only (``parser_classes``): a form-encoded or multipart
+      body answers 415, a body nested too deeply 400 (see ``core.api.parsers``).
 
     Subclasses may not override ``get_queryset``, ``get_object``, ``get_permissions``
     or ``initial``: defining one raises ``TypeError`` at import time. Use
@@ -42,6 +45,8 @@ class TenantViewSetMixin:
 
     model = None
     role_map: dict = {}
+    # JSON only, whatever REST_FRAMEWORK's DEFAULT_PARSER_CLASSES say (docs/api.md: 415).
+    parser_classes = (ApiJSONParser,)
     extra_permission_classes: tuple = ()
     # Resource group of API key scopes ("programs" → programs:read / programs:write).
     # None: the group of the app that defines the viewset.

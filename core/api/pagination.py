@@ -13,7 +13,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
 MAX_PAGE_SIZE = 100
@@ -58,13 +58,31 @@ def _normalise_term(model, term: str) -> str:
 
 
 class TenantCursorPagination(CursorPagination):
-    """Cursor pagination with ``?page_size=`` (at most 100) and a safe, unique ordering."""
+    """Cursor pagination with ``?page_size=`` (1 to 100) and a safe, unique ordering.
+
+    A ``page_size`` that is not a whole number from 1 to ``max_page_size`` answers 400
+    with a field error on ``page_size`` (DRF would silently use the default or the
+    maximum instead, and the client would never learn that its value was ignored).
+    """
 
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
     ordering = ("-id",)
     invalid_cursor_message = _("Invalid cursor.")
+    invalid_page_size_message = _("Send a whole number from %(min)d to %(max)d.")
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None or raw == "":
+            return self.page_size
+        text = raw.strip()
+        if not (text.isascii() and text.isdigit()) or not (1 <= int(text) <= self.max_page_size):
+            raise ValidationError(
+                {self.page_size_query_param: [self.invalid_page_size_message % {"min": 1, "max": self.max_page_size}]},
+                code="invalid",
+            )
+        return int(text)
 
     def get_ordering(self, request, queryset, view):
         model = queryset.model

@@ -3,8 +3,8 @@
 drf-spectacular documents what each view declares; this module adds what the base
 classes do for every view: the problem+json error responses (with examples), the
 ``Idempotency-Key`` header on POST, ``?archived=`` on archivable lists, and JSON as
-the request format (the form and multipart parsers stay enabled for the browsable
-API, but integrators send JSON).
+the only request format (tenant endpoints parse nothing else: see
+``core.api.parsers``).
 """
 
 from __future__ import annotations

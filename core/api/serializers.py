@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
@@ -20,7 +23,32 @@ def django_to_drf_errors(error: DjangoValidationError) -> ValidationError:
     return ValidationError({"non_field_errors": error.messages})
 
 
-class TenantModelSerializer(serializers.ModelSerializer):
+class RFC3339DateTimeField(serializers.DateTimeField):
+    """A datetime as RFC 3339: in the current time zone, or in UTC (``Z``) when that zone's offset has seconds.
+
+    Before standard time zones, ``Asia/Seoul`` is local mean time, ``+08:27:52``:
+    ``isoformat()`` writes the seconds, which RFC 3339 (and most clients) refuse.
+    Such instants are written in UTC instead; the instant is the same.
+    """
+
+    def enforce_timezone(self, value):
+        value = super().enforce_timezone(value)
+        offset = value.utcoffset() if timezone.is_aware(value) else None
+        if offset is not None and offset % datetime.timedelta(minutes=1):
+            return value.astimezone(datetime.UTC)
+        return value
+
+
+class ApiModelSerializer(serializers.ModelSerializer):
+    """The ModelSerializer of the API: model datetimes are written as RFC 3339 (:class:`RFC3339DateTimeField`)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: RFC3339DateTimeField,
+    }
+
+
+class TenantModelSerializer(ApiModelSerializer):
     """ModelSerializer for tenant models.
 
     * every relation to a tenant model accepts only the organization's rows (another
@@ -74,14 +102,14 @@ class TenantModelSerializer(serializers.ModelSerializer):
         return self._save_validated(instance, m2m)
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
+class OrganizationSerializer(ApiModelSerializer):
     class Meta:
         model = Organization
         fields = ["id", "name", "slug", "time_zone", "language", "country"]
         read_only_fields = fields
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(ApiModelSerializer):
     email = serializers.EmailField(source="user.email", read_only=True)
     name = serializers.CharField(source="user.name", read_only=True)
     role_name = serializers.CharField(source="get_role_display", read_only=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from core.api.serializers import TenantModelSerializer, django_to_drf_errors
+from core.api.serializers import ApiModelSerializer, TenantModelSerializer, django_to_drf_errors
 from core.events import EVENT_TYPES
 from integrations import services
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -71,14 +71,14 @@ class WebhookSubscriptionWithSecretSerializer(WebhookSubscriptionSerializer):
         fields = [*WebhookSubscriptionSerializer.Meta.fields, "secret"]
 
 
-class WebhookAttemptSerializer(serializers.ModelSerializer):
+class WebhookAttemptSerializer(ApiModelSerializer):
     class Meta:
         model = WebhookAttempt
         fields = ["number", "created_at", "url", "succeeded", "status_code", "latency_ms", "response_body", "error"]
         read_only_fields = fields
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer):
+class WebhookDeliverySerializer(ApiModelSerializer):
     attempts = WebhookAttemptSerializer(many=True, read_only=True)
 
     class Meta:

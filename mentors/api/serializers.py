@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.serializers import TenantModelSerializer, django_to_drf_errors
+from core.api.serializers import ApiModelSerializer, TenantModelSerializer, django_to_drf_errors
 from mentors import selectors, services
 from mentors.models import (
     DevelopmentGoal,
@@ -198,7 +198,7 @@ class CheckInGoalStatusField(serializers.ChoiceField):
     """
 
 
-class KeyResultReadingSerializer(serializers.ModelSerializer):
+class KeyResultReadingSerializer(ApiModelSerializer):
     class Meta:
         model = KeyResultReading
         fields = ["key_result", "value"]

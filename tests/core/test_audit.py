@@ -192,7 +192,7 @@ def test_the_trail_list_makes_a_constant_number_of_queries(owner, organization, 
 def test_api_writes_are_recorded_with_the_api_user(program_manager, organization, api_client_for):
     """The actor of an API request is DRF's user (token or API key), set by the API base."""
     response = api_client_for(program_manager).post(
-        f"/api/v1/orgs/{organization.slug}/probe-programs/", {"name": "Made by API"}
+        f"/api/v1/orgs/{organization.slug}/probe-programs/", {"name": "Made by API"}, format="json"
     )
     assert response.status_code == 201, response.content
     program = Program.objects.for_organization(organization).get(name="Made by API")

@@ -293,7 +293,7 @@ def test_api_reads_and_writes_work_under_rls(app_role, program_manager, organiza
     url = f"/api/v1/orgs/{organization.slug}/probe-programs/"
     with app_role():
         listed = client.get(url)
-        created = client.post(url, {"name": "Written under RLS"})
+        created = client.post(url, {"name": "Written under RLS"}, format="json")
         foreign = client.get(f"{url}{theirs.pk}/")
     assert listed.status_code == 200
     assert [row["id"] for row in listed.json()["results"]] == [ours.pk]

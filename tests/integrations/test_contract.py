@@ -87,9 +87,12 @@ def many_members(organization):
     return MembershipFactory.create_batch(120, organization=organization, role=Membership.Role.VIEWER)
 
 
-def test_cursor_pages_walk_every_row_once_and_cap_the_page_size(owner, many_members, api_client_for):
+def test_cursor_pages_walk_every_row_once_and_refuse_a_page_size_over_the_cap(owner, many_members, api_client_for):
     client = api_client_for(owner)
-    first = client.get(MEMBERS, {"page_size": 500}).json()
+    over = client.get(MEMBERS, {"page_size": 500})
+    assert over.status_code == 400
+    assert [error["attr"] for error in over.json()["errors"]] == ["page_size"]
+    first = client.get(MEMBERS, {"page_size": 100}).json()
     assert len(first["results"]) == 100
     assert set(first) == {"next", "previous", "results"}
     seen = [row["id"] for row in first["results"]]
