@@ -22,3 +22,18 @@ class TenantAdminConfig(AdminConfig):
     """django.contrib.admin with the tenant-aware site as the default site."""
 
     default_site = "core.admin_site.TenantAdminSite"
+
+    # Admin pages that libraries register and that would show every organization's
+    # people: the two-step verification devices (secrets included). Each person manages
+    # their own on admin:two_factor.
+    UNREGISTERED = ("otp_totp.TOTPDevice", "otp_static.StaticDevice")
+
+    def ready(self) -> None:
+        super().ready()  # autodiscover
+        from django.apps import apps
+        from django.contrib import admin
+
+        for label in self.UNREGISTERED:
+            model = apps.get_model(label)
+            if admin.site.is_registered(model):
+                admin.site.unregister(model)

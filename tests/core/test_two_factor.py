@@ -147,3 +147,12 @@ def test_a_program_manager_turns_on_two_step_verification_in_the_browser(transac
         fill_login(code_for(TOTPDevice.objects.get(user=user, confirmed=True), steps_ahead=1))
         page.wait_for_url(f"{url}/admin/")
         assert "한빛" in page.inner_text("body") or page.url.endswith("/admin/")
+
+
+def test_no_admin_page_lists_anyones_authenticator(program_manager, client):
+    from django.contrib import admin
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    assert not admin.site.is_registered(TOTPDevice) and not admin.site.is_registered(StaticDevice)
+    client.force_login(program_manager)
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 404

@@ -51,6 +51,7 @@ NO_TENANT_DATA = {
     "admin/password_change/": "the user's own password",
     "admin/password_change/done/": "a confirmation page",
     "admin/jsi18n/": "JavaScript translations",
+    "admin/two-step-verification/": "the user's own authenticator and recovery codes (tests/core/test_two_factor.py)",
     "admin/": "the index lists apps and the user's own recent actions; checked below to show no B rows",
     "admin/^(?P<app_label>": "an app's index: lists models, not rows",
     "admin/(?P<url>": "the catch-all: redirects to the login or answers 404",
