@@ -11,3 +11,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.local")
 app = Celery("core", task_cls="core.rls:TenantTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Request ids travel from a request into the tasks it enqueues (core/logging.py).
+import core.logging  # noqa: E402,F401

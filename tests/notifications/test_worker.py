@@ -458,3 +458,35 @@ def _redis_answers(url: str) -> bool:
         return bool(client.ping())
     except redis.RedisError:
         return False
+
+
+def test_the_worker_logs_json_lines_with_the_request_id_that_enqueued_the_task(
+    postgres, shared_broker, smtp_sink, processes, organization, always_open_settings
+):
+    """docs/operations.md: follow one request into the reminder it rang, across processes."""
+    import json
+
+    from core import logging as request_logging
+
+    processes.env = _environment(shared_broker, smtp_sink.url, LOG_FORMAT="json")
+    processes.worker("worker", concurrency=1)
+    assert _wait(  # its own start-up relay has run and found nothing due
+        lambda: any(
+            "relay_all_organizations" in line and "succeeded" in line for line in processes.log("worker").splitlines()
+        ),
+        START_TIMEOUT,
+    ), processes.tails()
+    row = NotificationFactory(organization=organization, recipient="founder@startup.test")
+    token = request_logging.request_id_var.set("req-from-the-admin")
+    try:  # what a request that rings the relay does (before_task_publish adds the header)
+        _client(shared_broker).send_task(
+            "notifications.relay_organization", kwargs={"organization_id": organization.id}
+        )
+    finally:
+        request_logging.request_id_var.reset(token)
+    assert smtp_sink.wait_for(1, DELIVERY_TIMEOUT), processes.tails()
+    processes.wait_for_log("worker", f"sent notification {row.pk}")
+    lines = [json.loads(line) for line in processes.log("worker").splitlines() if line.startswith("{")]
+    sent = next(line for line in lines if line["message"] == f"sent notification {row.pk}")
+    assert sent["request_id"] == "req-from-the-admin"
+    assert sent["task"] == "notifications.relay_organization" and sent["task_id"]
