@@ -695,6 +695,17 @@ def imports(ctx: Context) -> Section:
 # --- 6. Admin pages ------------------------------------------------------------------------------
 
 
+def _verified_second_step(client, user) -> None:
+    """Mark the session as having passed two-step verification (what the admin log-in does)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _created = TOTPDevice.objects.get_or_create(user=user, name="bench", defaults={"confirmed": True})
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
 def admin_pages(ctx: Context) -> Section:
     from django.db import connection
     from django.test import Client
@@ -704,7 +715,9 @@ def admin_pages(ctx: Context) -> Section:
 
     dataset = ctx.dataset
     client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(User.objects.get(pk=dataset.pm_user_id))
+    pm = User.objects.get(pk=dataset.pm_user_id)
+    client.force_login(pm)
+    _verified_second_step(client, pm)  # as in production: owners and PMs log in with two-step verification
     run_id = dataset.run_ids[0]
     pages = [
         ("enrollments (changelist)", "/admin/programs/enrollment/"),

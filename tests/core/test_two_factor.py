@@ -137,6 +137,7 @@ def test_a_program_manager_turns_on_two_step_verification_in_the_browser(transac
         device = TOTPDevice.objects.get(user=user, confirmed=False)
         page.fill("input[name=code]", code_for(device))
         page.click("#content input[type=submit]")
+        page.wait_for_selector("ul.recovery-codes li")
         assert page.locator("ul.recovery-codes li").count() == 10
         browser.shot(page, "02-recovery-codes")
 
