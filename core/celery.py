@@ -14,3 +14,6 @@ app.autodiscover_tasks()
 
 # Request ids travel from a request into the tasks it enqueues (core/logging.py).
 import core.logging  # noqa: E402,F401
+
+# Task outcomes for Prometheus, and the worker's metrics port (core/metrics.py).
+import core.metrics  # noqa: E402,F401

@@ -7,7 +7,9 @@ from core import rls, selectors
 from core.tenancy import tenant_guard
 
 ACTIVE_ORGANIZATION_SESSION_KEY = "active_organization_id"
-HEALTH_PREFIX = "/health/"
+# Health checks and the metrics scrape read no tenant rows and must answer while the
+# database is down: no request transaction for them.
+NO_TRANSACTION_PREFIXES = ("/health/", "/metrics/")
 
 
 class ActiveOrganizationMiddleware:
@@ -32,8 +34,7 @@ class ActiveOrganizationMiddleware:
         request.membership = SimpleLazyObject(lambda: _active_membership(request))
         request.organization = SimpleLazyObject(lambda: getattr(request.membership, "organization", None))
         with tenant_guard(), rls.request_scope():
-            if not rls.is_enforced() or request.path.startswith(HEALTH_PREFIX):
-                # Health checks read no tenant rows and must answer while the database is down.
+            if not rls.is_enforced() or request.path.startswith(NO_TRANSACTION_PREFIXES):
                 return self.get_response(request)
             # ATOMIC_REQUESTS wraps only the view; lazy querysets rendered by templates
             # run after it. One outer transaction keeps SET LOCAL in force for both.

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from core import health
+from core import health, metrics
 from core.api.views import MyOrganizationsView
 
 # Every app's tenant API lives under /api/v1/orgs/<org_slug>/.
@@ -20,11 +20,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/live/", health.live, name="health-live"),
     path("health/ready/", health.ready, name="health-ready"),
+    path("metrics/", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/orgs/", MyOrganizationsView.as_view(), name="my-organizations"),
     path("api/v1/orgs/<slug:org_slug>/", include(tenant_api)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("p/", include("programs.urls")),
     path("mentor/", include("mentors.urls")),
     path("a/", include("assessments.urls")),

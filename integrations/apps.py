@@ -9,8 +9,14 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete
 
-        from integrations.models import ApiKey
+        from core import metrics
+        from integrations.models import ApiKey, WebhookDelivery
         from integrations.services import api_key_deleted
 
         # Keys go with their organization (CASCADE); the key's user must not outlive them active.
         post_delete.connect(api_key_deleted, sender=ApiKey, dispatch_uid="integrations.api_key_deleted")
+        # Webhook deliveries still to make or given up, for Prometheus (core/metrics.py).
+        status = WebhookDelivery.Status
+        metrics.register_outbox(
+            "webhooks", WebhookDelivery, states=[status.PENDING, status.FAILED], due_state=status.PENDING
+        )

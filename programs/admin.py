@@ -258,7 +258,7 @@ class RunAdmin(TenantAdmin):
             return ""
         url = calendar_url(self._request, obj)
         return format_html(
-            '<input type="text" readonly value="{}" style="width: 40em" onclick="this.select()">'
+            '<input type="text" readonly value="{}" style="width: 40em" data-select-on-click>'
             '<div class="help">{} <a href="{}">{}</a></div>',
             url,
             _("Anyone with this secret address can subscribe to the run's milestones from their calendar app."),
@@ -665,7 +665,7 @@ class EnrollmentAdmin(TenantAdmin):
             format_html_join(
                 "",
                 '<div><strong>{}</strong><br><input type="text" readonly value="{}" style="width: 46em" '
-                'onclick="this.select()"></div>',
+                "data-select-on-click></div>",
                 rows,
             ),
             _("Send these to the participant; they work without an account for %(days)d days.")

@@ -33,7 +33,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets, served by us (no CDN)
+    "csp",  # Content-Security-Policy header (django-csp)
     "axes",  # log-in lockout after repeated failures (core/security.py)
+    "django_prometheus",  # request metrics for /metrics/ (core/metrics.py)
     "health_check",  # /health/live/ and /health/ready/ (core/health.py)
     "django_otp",  # two-step verification for the admin (core/two_factor.py)
     "django_otp.plugins.otp_totp",
@@ -46,9 +48,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "core.logging.RequestIdMiddleware",  # first: every later log line carries the request id
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # first: times the whole request (core/metrics.py)
+    "core.logging.RequestIdMiddleware",  # every later log line carries the request id
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.SecurityHeadersMiddleware",  # Permissions-Policy; no-store on API responses
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy (CONTENT_SECURITY_POLICY below)
     # Refuses API bodies over API_MAX_BODY_BYTES with 413 before anything reads them.
     "core.api.middleware.ApiRequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -62,8 +66,9 @@ MIDDLEWARE = [
     # Must come after authentication: resolves request.organization and arms the
     # unscoped-query guard for the rest of the request.
     "core.middleware.ActiveOrganizationMiddleware",
-    # Last: turns a paused log-in (django-axes) into the lockout page.
+    # Turns a paused log-in (django-axes) into the lockout page.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",  # last: counts responses by view and status
 ]
 
 ROOT_URLCONF = "core.urls"
@@ -112,6 +117,29 @@ AUTH_PASSWORD_VALIDATORS = [
 # Korean first: most of our users are in Korea.
 LANGUAGE_CODE = "ko"
 LANGUAGES = [("ko", _("Korean")), ("en", _("English"))]
+# Content-Security-Policy (docs/security.md): scripts only from our own static files (no
+# inline script, no eval, nothing from another origin, so an injected script tag or
+# on*= attribute does not run); styles from our files and inline (the admin and our
+# pages use style attributes); images from us and data: URIs (Swagger UI's icons);
+# no plugins, no framing, forms post only to us. CSP_REPORT_URI (optional) names a
+# collector for violation reports, for example Sentry's security endpoint.
+_csp_report_uri = env("CSP_REPORT_URI", default="")  # not CSP_*: django-csp 4 refuses its old setting names
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        **({"report-uri": [_csp_report_uri]} if _csp_report_uri else {}),
+    },
+}
+
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Seoul"
 USE_I18N = True
@@ -282,6 +310,16 @@ AXES_LOCKOUT_CALLABLE = "core.security.lockout_response"
 AXES_VERBOSE = False
 # The attempts hold every organization's e-mail addresses: no admin page (`manage.py axes_reset`).
 AXES_ENABLE_ADMIN = False
+
+# Metrics for Prometheus (core/metrics.py, docs/operations.md). /metrics/ answers only
+# with "Authorization: Bearer $METRICS_TOKEN" (or, without a token, where METRICS_OPEN
+# is on: local development). A worker with METRICS_WORKER_PORT serves its task figures
+# on that port. Several processes of one service share PROMETHEUS_MULTIPROC_DIR.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_OPEN = env.bool("METRICS_OPEN", default=False)
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
+METRICS_WORKER_ADDRESS = env("METRICS_WORKER_ADDRESS", default="127.0.0.1")  # 0.0.0.0 in a container
+PROMETHEUS_METRIC_NAMESPACE = ""
 
 # Error tracking (issue #16, docs/operations.md): off unless SENTRY_DSN is set. No
 # personal data is sent (no user e-mails, no request bodies or cookies).

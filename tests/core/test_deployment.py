@@ -92,3 +92,12 @@ def test_compose_knows_when_web_and_worker_are_healthy():
     assert "/health/live/" in web_check and "ALLOWED_HOSTS" in web_check
     worker_check = " ".join(services["worker"]["healthcheck"]["test"])
     assert "inspect ping" in worker_check and "celery@$$HOSTNAME" in worker_check
+
+
+def test_compose_lets_prometheus_scrape_web_and_worker():
+    services = _compose()["services"]
+    web, worker = services["web"]["environment"], services["worker"]["environment"]
+    assert "METRICS_TOKEN" in web and web["PROMETHEUS_MULTIPROC_DIR"]
+    assert worker["METRICS_WORKER_PORT"] and worker["PROMETHEUS_MULTIPROC_DIR"]
+    assert worker["METRICS_WORKER_ADDRESS"] == "0.0.0.0"  # reachable from the Prometheus container
+    assert web["DATABASE_URL"].startswith("postgres://cohort_app:")  # the shared settings still apply

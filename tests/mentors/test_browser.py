@@ -54,6 +54,22 @@ def portal_world(transactional_db):
     }
 
 
+CSP_REFUSED: list[str] = []
+
+
+def _watch_csp(message) -> None:
+    """What the Content-Security-Policy refused on a portal page (an inline handler would not run)."""
+    if "Content Security Policy" in message.text:
+        CSP_REFUSED.append(message.text)
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violation():
+    CSP_REFUSED.clear()
+    yield
+    assert CSP_REFUSED == [], f"refused by the Content-Security-Policy: {CSP_REFUSED}"
+
+
 def test_a_mentor_logs_in_sets_a_goal_checks_in_and_answers_a_help_request(
     live_server, portal_world, chromium_path, monkeypatch
 ):
@@ -71,6 +87,7 @@ def test_a_mentor_logs_in_sets_a_goal_checks_in_and_answers_a_help_request(
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport=PHONE, device_scale_factor=1, locale="ko-KR")
+        page.on("console", _watch_csp)
         try:
             page.goto(f"{live_server.url}/mentor/login/")
             shot(page, "01-login")
@@ -169,6 +186,7 @@ def test_an_invited_mentor_accepts_in_english_and_lands_in_the_portal(
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport=PHONE, device_scale_factor=1)
+        page.on("console", _watch_csp)
         try:
             page.goto(link)
             page.fill("input[name=password1]", "a-long-unusual-pass-42")

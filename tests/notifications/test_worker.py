@@ -490,3 +490,46 @@ def test_the_worker_logs_json_lines_with_the_request_id_that_enqueued_the_task(
     sent = next(line for line in lines if line["message"] == f"sent notification {row.pk}")
     assert sent["request_id"] == "req-from-the-admin"
     assert sent["task"] == "notifications.relay_organization" and sent["task_id"]
+
+
+def test_the_worker_serves_task_outcomes_of_its_pool_processes_for_prometheus(
+    postgres, shared_broker, smtp_sink, processes, organization, always_open_settings, tmp_path
+):
+    """docs/operations.md "Metrics": a prefork worker's children count; its main process answers the scrape."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    port = free_port()
+    metrics_dir = tmp_path / "worker-metrics"
+    metrics_dir.mkdir()
+    (metrics_dir / "counter_999999.db").write_bytes(b"left by a worker that died")  # emptied at start
+    processes.env = _environment(
+        shared_broker, smtp_sink.url, METRICS_WORKER_PORT=str(port), PROMETHEUS_MULTIPROC_DIR=str(metrics_dir)
+    )
+    processes.worker("worker", concurrency=2)
+    row = NotificationFactory(organization=organization, recipient="founder@startup.test")
+    client = _client(shared_broker)
+    client.send_task("notifications.relay_organization", kwargs={"organization_id": organization.id})
+    client.send_task("reports.not_deployed_yet", kwargs={})
+    assert smtp_sink.wait_for(1, DELIVERY_TIMEOUT), processes.tails()
+    processes.wait_for_log("worker", "reports.not_deployed_yet")
+
+    def scrape() -> dict:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            text = response.read().decode()
+        return {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+        }
+
+    def tasks(name: str, outcome: str) -> float:
+        return scrape().get(("cohort_celery_tasks_total", (("outcome", outcome), ("task", name))), 0)
+
+    assert _wait(lambda: tasks("notifications.relay_organization", "succeeded") >= 1, 10), processes.tails()
+    assert tasks("reports.not_deployed_yet", "unregistered") == 1
+    assert tasks("notifications.relay_all_organizations", "succeeded") >= 1  # the start-up relay
+    timed = scrape()[("cohort_celery_task_seconds_count", (("task", "notifications.relay_organization"),))]
+    assert timed >= 1
+    assert Notification.objects.for_organization(organization).get(pk=row.pk).status == Notification.Status.SENT
