@@ -36,6 +36,7 @@ from assessments.models import (
     ValueSurvey,
 )
 from core import events
+from core.audit import audit_record_bulk
 from core.models import Membership, Organization
 
 MAX_EVIDENCE_LINKS = 10
@@ -68,10 +69,13 @@ def framework_create_default(*, organization: Organization) -> Framework:
         )
         level.full_clean()
         level.save()
-        Indicator.objects.bulk_create(
-            Indicator(organization=organization, level=level, position=position, text_ko=text_ko, text_en=text_en)
-            for position, (text_ko, text_en) in enumerate(indicators, start=1)
+        new_indicators = Indicator.objects.bulk_create(
+            [
+                Indicator(organization=organization, level=level, position=position, text_ko=text_ko, text_en=text_en)
+                for position, (text_ko, text_en) in enumerate(indicators, start=1)
+            ]
         )
+        audit_record_bulk(instances=new_indicators, created=True)
     return framework
 
 
@@ -194,16 +198,21 @@ def _write_evidence(
     *, assessment: Assessment, observations: Sequence[ObservationInput], check_ins: Sequence, help_requests: Sequence
 ) -> None:
     organization = assessment.organization
+    # Queryset deletes send post_delete per row (the trail records them); bulk_create does not.
     assessment.observations.all().delete()
     assessment.references.all().delete()
-    Observation.objects.bulk_create(
-        Observation(organization=organization, assessment=assessment, indicator=o.indicator, note=o.note)
-        for o in observations
+    new_observations = Observation.objects.bulk_create(
+        [
+            Observation(organization=organization, assessment=assessment, indicator=o.indicator, note=o.note)
+            for o in observations
+        ]
     )
-    EvidenceReference.objects.bulk_create(
+    audit_record_bulk(instances=new_observations, created=True)
+    new_references = EvidenceReference.objects.bulk_create(
         [EvidenceReference(organization=organization, assessment=assessment, check_in=c) for c in check_ins]
         + [EvidenceReference(organization=organization, assessment=assessment, help_request=h) for h in help_requests]
     )
+    audit_record_bulk(instances=new_references, created=True)
 
 
 def _record_version(*, assessment: Assessment, recorded_by) -> AssessmentVersion:
@@ -624,14 +633,17 @@ def survey_response_submit(
     response.full_clean()
     response.save()
     response.ratings.all().delete()
-    StatementRating.objects.bulk_create(
-        StatementRating(
-            organization=organization,
-            response=response,
-            statement=statements[statement_id],
-            importance=importance,
-            satisfaction=satisfaction,
-        )
-        for statement_id, (importance, satisfaction) in values.items()
+    new_ratings = StatementRating.objects.bulk_create(
+        [
+            StatementRating(
+                organization=organization,
+                response=response,
+                statement=statements[statement_id],
+                importance=importance,
+                satisfaction=satisfaction,
+            )
+            for statement_id, (importance, satisfaction) in values.items()
+        ]
     )
+    audit_record_bulk(instances=new_ratings, created=True)
     return response

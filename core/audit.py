@@ -9,18 +9,40 @@ Signal receivers, connected for every tenant model (``connect()`` runs in
   ``create`` with the new values, ``update`` with ``[old, new]`` per changed field
   (nothing when nothing changed), ``archive`` / ``restore`` when ``archived_at``
   flips;
-* ``post_delete`` writes ``delete`` with the last values.
+* ``post_delete`` writes ``delete`` with the last values. ``QuerySet.delete()`` and
+  cascades send it for every row too (Django cannot fast-delete a model that has
+  receivers), so they are recorded like ``obj.delete()``.
 
 The acting user is the one of the request or API key (see :func:`core.rls.current_user_id`);
 tasks and commands act as the system (no user).
 
-Not recorded: bulk paths that bypass signals (``QuerySet.update()``,
-``bulk_create()``, ``bulk_update()``) unless their caller records them with
-:func:`audit_record_bulk` (as the participant import does); rows deleted because their whole organization
-is deleted; models with ``audit_trail = False``; fields named in a model's
-``audit_ignore_fields`` (for bookkeeping such as ``last_used_at``). Secret fields
-(``*secret*``, ``*token*``, ``*password*``, ``*_hash``) are recorded as changed,
-without their values.
+``bulk_create()``, ``bulk_update()`` and ``QuerySet.update()`` send no signals: a
+service that uses them writes the trail itself with :func:`audit_record_bulk`, the
+same events as a save. For ``QuerySet.update()`` the rows are loaded (and locked)
+first, so that the events carry the old values. These service writes do so: the
+participant import; an assessment's observations and evidence references and a
+survey response's statement ratings (replaced by delete + ``bulk_create``: ``delete``
+events, then ``create``); the indicators of the default framework; the key-result
+readings of a goal check-in; session attendance; superseded mentor invitations
+(their ``expires_at``).
+
+Deleting an organization (``organization.delete()`` or
+``Organization.objects.filter(...).delete()``) deletes its trail with it
+(``AuditEvent.organization`` cascades) and records nothing for the rows it takes.
+
+Not recorded:
+
+* ``QuerySet.update()`` / ``insert_new()`` writes of bookkeeping and delivery state
+  that no caller records: the milestone's ``overdue_announced_at`` claim, an API
+  key's ``last_used_at``, webhook delivery claims and cancellations, notification
+  delivery status, attempts and deferrals (``notifications`` and ``integrations``
+  services), and the back-dating of demo data;
+* models with ``audit_trail = False`` (the trail itself) and fields named in a
+  model's ``audit_ignore_fields`` (``created_at`` and ``updated_at`` always);
+* rows written with raw SQL.
+
+Secret fields (``*secret*``, ``*token*``, ``*password*``, ``*_hash``) are recorded as
+changed, without their values.
 """
 
 from __future__ import annotations
@@ -190,11 +212,25 @@ def audit_record_bulk(*, instances, created: bool, update_fields=None, batch_siz
     return len(events)
 
 
-def on_post_delete(sender, instance, origin=None, **kwargs) -> None:
+def _deletes_organizations(origin) -> bool:
+    """Whether a delete started at ``origin`` is that of whole organizations.
+
+    ``origin`` is what ``delete()`` was called on: an organization
+    (``organization.delete()``) or a queryset of them
+    (``Organization.objects.filter(...).delete()``).
+    """
     from core.models import Organization
 
-    if isinstance(origin, Organization):
-        return  # the organization goes, and its trail with it
+    if isinstance(origin, models.QuerySet):
+        return issubclass(origin.model, Organization)
+    return isinstance(origin, Organization)
+
+
+def on_post_delete(sender, instance, origin=None, **kwargs) -> None:
+    if _deletes_organizations(origin):
+        # The organization goes, and its trail with it (deleted before these signals
+        # are sent); an event written now would point at an organization that is gone.
+        return
     old = instance.__dict__.get(_SNAPSHOT) or _snapshot(instance)
     _record(instance, "delete", {name: [value, None] for name, value in old.items() if value not in (None, "")})
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from core import rls
 from core import selectors as core_selectors
 from core import services as core_services
+from core.audit import audit_record_bulk
 from core.events import event_emit
 from core.models import Membership, Organization, User
 from mentors import selectors
@@ -125,9 +126,19 @@ def invitation_create(
         expires_at=now + INVITATION_VALID_FOR,
     )
     invitation.full_clean()
-    MentorInvitation.objects.for_organization(organization).filter(
-        email__iexact=email, accepted_at__isnull=True, expires_at__gt=now
-    ).update(expires_at=now)
+    # Loaded (and locked) first, so that the trail has each one's old expiry.
+    superseded = list(
+        MentorInvitation.objects.for_organization(organization)
+        .select_for_update()
+        .filter(email__iexact=email, accepted_at__isnull=True, expires_at__gt=now)
+    )
+    if superseded:
+        MentorInvitation.objects.for_organization(organization).filter(pk__in=[i.pk for i in superseded]).update(
+            expires_at=now
+        )
+        for earlier in superseded:
+            earlier.expires_at = now
+        audit_record_bulk(instances=superseded, created=False, update_fields=["expires_at"])
     invitation.save()
     link = urljoin(
         public_base_url(base_url),
@@ -433,12 +444,13 @@ def goal_check_in(
     )
     check_in.full_clean()
     check_in.save()
-    KeyResultReading.objects.bulk_create(
+    readings = KeyResultReading.objects.bulk_create(
         [
             KeyResultReading(organization=organization, check_in=check_in, key_result=kr, value=kr.current_value)
             for kr in key_results.values()
         ]
     )
+    audit_record_bulk(instances=readings, created=True)
     _goal_event(goal)
     return check_in
 
@@ -513,9 +525,10 @@ def session_log(
     if session.held_on and session.held_on > timezone.localdate() + datetime.timedelta(days=1):
         raise ValidationError({"held_on": _("A session can be logged once it has taken place.")})
     session.save()
-    SessionAttendance.objects.bulk_create(
+    attendance = SessionAttendance.objects.bulk_create(
         [SessionAttendance(organization=organization, session=session, enrollment=e) for e in enrollments]
     )
+    audit_record_bulk(instances=attendance, created=True)
     if request_ratings and enrollments:
         session_id = session.pk
         rls.after_commit(
@@ -538,6 +551,7 @@ def session_update(
     session.save()
     if attendees is not None:
         enrollments = _check_attendees(organization=organization, mentor=session.mentor, enrollments=attendees)
+        # A queryset delete sends post_delete per row (the trail records it); bulk_create does not.
         SessionAttendance.objects.for_organization(organization).filter(session=session).exclude(
             enrollment__in=enrollments
         ).delete()
@@ -546,13 +560,14 @@ def session_update(
             .filter(session=session)
             .values_list("enrollment_id", flat=True)
         )
-        SessionAttendance.objects.bulk_create(
+        added = SessionAttendance.objects.bulk_create(
             [
                 SessionAttendance(organization=organization, session=session, enrollment=e)
                 for e in enrollments
                 if e.pk not in present
             ]
         )
+        audit_record_bulk(instances=added, created=True)
     return session
 
 
