@@ -466,6 +466,18 @@ class ValueSurvey(TenantModel):
         related_name="value_surveys",
         help_text=_("Optional: the cohort asked. Leave empty for a program-wide survey."),
     )
+    milestone = models.ForeignKey(
+        "programs.Milestone",
+        verbose_name=_("stage (milestone)"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="value_surveys",
+        help_text=_(
+            "Optional: feedback for one stage of the run. The survey opens, and its invitations go out, "
+            "on the milestone's due date."
+        ),
+    )
     title = models.CharField(_("title"), max_length=200)
     introduction = models.TextField(_("introduction"), blank=True)
     opens_at = models.DateTimeField(_("opens at"))
@@ -507,6 +519,11 @@ class ValueSurvey(TenantModel):
 
         if self.run_id and self.program_id and self.run.program_id != self.program_id:
             raise ValidationError({"run": _("The run belongs to another program.")})
+        if self.milestone_id:
+            if not self.run_id:
+                raise ValidationError({"run": _("Choose the run of the milestone for a stage survey.")})
+            if self.milestone.run_id != self.run_id:
+                raise ValidationError({"milestone": _("The milestone belongs to another run.")})
         if not (self.ask_participants or self.ask_mentors):
             raise ValidationError({"ask_participants": _("Ask participants, mentors or both.")})
 
