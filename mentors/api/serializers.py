@@ -246,7 +246,10 @@ class MentoringSessionSerializer(TenantModelSerializer):
     mentor = serializers.PrimaryKeyRelatedField(
         queryset=Mentor.objects.all(),
         required=False,
-        help_text="Program managers may log a session for any mentor; mentors log their own (the default).",
+        help_text=(
+            "Program managers may log a session for any mentor of the organization; mentors log their own "
+            "(the default). Chosen when the session is logged: it cannot change afterwards."
+        ),
     )
     attendees = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Enrollment.objects.all())
     rating_count = serializers.IntegerField(read_only=True)
@@ -311,3 +314,34 @@ class MentoringSessionSerializer(TenantModelSerializer):
     def _annotated(self, session: MentoringSession) -> MentoringSession:
         organization = self.context["organization"]
         return selectors.sessions_annotated(organization=organization).get(pk=session.pk)
+
+
+class MentoringSessionUpdateSerializer(MentoringSessionSerializer):
+    """A logged session changed (PUT/PATCH): its ``mentor`` is read-only.
+
+    The mentor is who held the session: the attendees are their mentees and the rating
+    links name them. A request that sends another mentor is refused with a field error
+    instead of being silently ignored; sending the current one back (a GET, edited, then
+    PUT) is fine.
+    """
+
+    mentor = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text="The mentor who held the session (set when it was logged)."
+    )
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        data = self.initial_data if isinstance(self.initial_data, dict) else {}
+        if "mentor" in data and self.instance is not None and str(data["mentor"]) != str(self.instance.mentor_id):
+            raise serializers.ValidationError(
+                {
+                    "mentor": serializers.ErrorDetail(
+                        _(
+                            "The mentor of a logged session cannot change. To record it for another mentor, "
+                            "log a new session and archive this one."
+                        ),
+                        code="read_only",
+                    )
+                }
+            )
+        return attrs

@@ -187,9 +187,18 @@ class GoalCheckInViewSet(MentorAwareMixin, TenantModelViewSet):
         return queryset.filter(goal__in=visible_goals).prefetch_related("readings").order_by("id")
 
 
+_SESSION_CHANGE = extend_schema(
+    summary="Change a logged session (its mentor stays: sending another one is a 400)",
+    request=serializers.MentoringSessionUpdateSerializer,
+    responses=serializers.MentoringSessionSerializer,
+)
+
+
 @extend_schema_view(
     list=extend_schema(summary="List mentoring sessions"),
     create=extend_schema(summary="Log a mentoring session (mentees present get a rating link)"),
+    update=_SESSION_CHANGE,
+    partial_update=_SESSION_CHANGE,
 )
 class MentoringSessionViewSet(MentorAwareMixin, ArchivableTenantModelViewSet):
     """Mentoring sessions with their rating count and average (raters stay anonymous)."""
@@ -201,6 +210,11 @@ class MentoringSessionViewSet(MentorAwareMixin, ArchivableTenantModelViewSet):
     filterset_fields = {"mentor": ["exact"], "held_on": ["exact", "gte", "lte"]}
     ordering_fields = ["held_on", "created_at"]
     ordering = ["-held_on", "-id"]
+
+    def get_serializer_class(self):
+        if getattr(self, "action", None) in ("update", "partial_update"):
+            return serializers.MentoringSessionUpdateSerializer
+        return super().get_serializer_class()
 
     def safely_get_queryset(self, queryset):
         if not self.requester_role_at_least(Membership.Role.VIEWER):

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import pytest
 
+from mentors.models import MentoringSession
 from programs.models import Milestone
+from tests.factories.mentors import MentoringSessionFactory
 from tests.factories.programs import MilestoneTemplateFactory
 
 PROBLEM = "application/problem+json"
@@ -94,3 +96,87 @@ def test_another_organization_cannot_plan_the_run(as_other_pm, organization, run
     response = as_other_pm.post(url(organization, f"runs/{run.pk}/plan/"), {}, format="json")
     assert response.status_code == 404
     assert not Milestone.objects.for_organization(organization).exists()
+
+
+# --- 2. A session's mentor is set when it is logged ----------------------------------------
+
+SESSIONS = "/api/v1/orgs/{org_slug}/mentoring-sessions/"
+SESSION = "/api/v1/orgs/{org_slug}/mentoring-sessions/{id}/"
+
+
+def test_the_schema_lets_the_mentor_be_chosen_on_create_only(schema):
+    assert "mentor" in request_schema(schema, SESSIONS, "post")["properties"]
+    for method in ("put", "patch"):
+        assert "mentor" not in request_schema(schema, SESSION, method)["properties"], method
+    response = schema["paths"][SESSION]["patch"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert response == {"$ref": "#/components/schemas/MentoringSession"}
+
+
+def test_a_pm_logs_a_session_for_a_mentor_of_the_organization(as_pm, organization, second_mentor):
+    response = as_pm.post(
+        url(organization, "mentoring-sessions/"),
+        {"mentor": second_mentor.pk, "held_on": "2026-04-07", "duration_minutes": 45},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["mentor"] == second_mentor.pk
+    assert MentoringSession.objects.for_organization(organization).get().mentor == second_mentor
+
+
+def test_a_mentor_of_another_organization_is_a_field_error(as_pm, organization, foreign_mentor):
+    response = as_pm.post(
+        url(organization, "mentoring-sessions/"),
+        {"mentor": foreign_mentor.pk, "held_on": "2026-04-07", "duration_minutes": 45},
+        format="json",
+    )
+    errors = field_errors(response)
+    assert list(errors) == ["mentor"]
+    assert errors["mentor"][0]["code"] == "does_not_exist"
+    assert not MentoringSession.objects.dangerously_all_organizations().exists()
+
+
+def test_changing_the_mentor_of_a_logged_session_is_refused(as_pm, organization, portal_mentor, second_mentor):
+    session = MentoringSessionFactory(mentor=portal_mentor, topics="Pricing")
+    path = url(organization, f"mentoring-sessions/{session.pk}/")
+    response = as_pm.patch(path, {"mentor": second_mentor.pk, "topics": "Hiring"}, format="json")
+    errors = field_errors(response)
+    assert list(errors) == ["mentor"]
+    assert errors["mentor"][0]["code"] == "read_only"
+    assert "log a new session" in errors["mentor"][0]["detail"]
+    session.refresh_from_db()
+    assert (session.mentor, session.topics) == (portal_mentor, "Pricing")
+
+
+def test_changing_the_mentor_to_another_organizations_mentor_is_refused(
+    as_pm, organization, portal_mentor, foreign_mentor
+):
+    session = MentoringSessionFactory(mentor=portal_mentor)
+    response = as_pm.put(
+        url(organization, f"mentoring-sessions/{session.pk}/"),
+        {"mentor": foreign_mentor.pk, "held_on": "2026-04-07", "duration_minutes": 30},
+        format="json",
+    )
+    assert list(field_errors(response)) == ["mentor"]
+    session.refresh_from_db()
+    assert session.mentor == portal_mentor and session.duration_minutes == 60
+
+
+def test_sending_back_the_same_mentor_is_fine(as_pm, organization, portal_mentor):
+    session = MentoringSessionFactory(mentor=portal_mentor)
+    path = url(organization, f"mentoring-sessions/{session.pk}/")
+    body = as_pm.get(path).json()
+    response = as_pm.patch(path, {"mentor": body["mentor"], "topics": "Hiring"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["mentor"] == portal_mentor.pk and response.json()["topics"] == "Hiring"
+
+
+def test_another_organization_cannot_change_the_session(as_other_pm, organization, portal_mentor, other_program_mentor):
+    session = MentoringSessionFactory(mentor=portal_mentor, topics="Pricing")
+    response = as_other_pm.patch(
+        url(organization, f"mentoring-sessions/{session.pk}/"),
+        {"mentor": other_program_mentor.pk, "topics": "x"},
+        format="json",
+    )
+    assert response.status_code == 404
+    session.refresh_from_db()
+    assert (session.mentor, session.topics) == (portal_mentor, "Pricing")
