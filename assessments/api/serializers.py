@@ -396,6 +396,37 @@ class OrganizationReportSerializer(serializers.Serializer):
     mentors = MentorGrowthSerializer(many=True)
 
 
+class CohortReportQuerySerializer(serializers.Serializer):
+    """``?before=`` / ``?after=``: windows of the run to measure growth between.
+
+    Each must be a window of the report's run (``context["window_ids"]``); an unknown
+    id, another run's or another organization's window is a field error, never silently
+    replaced by the default. An empty value is the same as leaving the parameter out.
+    """
+
+    before = serializers.IntegerField(
+        required=False, min_value=1, help_text="Window to measure growth from (default: the run's first pre window)."
+    )
+    after = serializers.IntegerField(
+        required=False, min_value=1, help_text="Window to measure growth to (default: the run's last post window)."
+    )
+
+    def validate(self, attrs):
+        known = self.context["window_ids"]
+        errors = {
+            name: serializers.ErrorDetail(
+                _("No assessment window %(id)d in this run.") % {"id": attrs[name]}, code="does_not_exist"
+            )
+            for name in ("before", "after")
+            if name in attrs and attrs[name] not in known
+        }
+        if errors:
+            raise serializers.ValidationError(errors)
+        if "before" in attrs and attrs.get("after") == attrs["before"]:
+            raise serializers.ValidationError({"after": _("Choose two different windows to measure growth.")})
+        return attrs
+
+
 class OrganizationReportQuerySerializer(serializers.Serializer):
     before_kind = serializers.ChoiceField(choices=AssessmentWindow.Kind.choices, default=AssessmentWindow.Kind.PRE)
     after_kind = serializers.ChoiceField(choices=AssessmentWindow.Kind.choices, default=AssessmentWindow.Kind.POST)

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -292,29 +292,25 @@ class CohortReportViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
 
     def _report(self, request):
         run = self.get_object()
-
-        def window_id(name):
-            value = request.query_params.get(name, "")
-            return int(value) if value.isdigit() else None
-
+        window_ids = set(
+            AssessmentWindow.objects.for_organization(self.organization).filter(run=run).values_list("pk", flat=True)
+        )
+        # ?before= / ?after= must name windows of this run: a 400 field error otherwise (an
+        # unknown id used to fall back to the default window without a word).
+        query = s.CohortReportQuerySerializer(data=request.query_params, context={"window_ids": window_ids})
+        query.is_valid(raise_exception=True)
         return reports.cohort_report(
             organization=self.organization,
             run=run,
-            before_window_id=window_id("before"),
-            after_window_id=window_id("after"),
+            before_window_id=query.validated_data.get("before"),
+            after_window_id=query.validated_data.get("after"),
         )
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("before", int, description="Window to measure growth from (default: the pre window)."),
-            OpenApiParameter("after", int, description="Window to measure growth to (default: the post window)."),
-        ],
-        responses=s.CohortReportSerializer,
-    )
+    @extend_schema(parameters=[s.CohortReportQuerySerializer], responses=s.CohortReportSerializer)
     def retrieve(self, request, *args, **kwargs):
         return Response(s.CohortReportSerializer(self._report(request)).data)
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(parameters=[s.CohortReportQuerySerializer], responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=True, methods=["get"])
     def csv(self, request, *args, **kwargs):
         report = self._report(request)

@@ -19,8 +19,9 @@ import pytest
 
 from mentors.models import MentoringSession
 from programs.models import Milestone
+from tests.factories.assessments import AssessmentWindowFactory
 from tests.factories.mentors import MentoringSessionFactory
-from tests.factories.programs import MilestoneTemplateFactory
+from tests.factories.programs import MilestoneTemplateFactory, RunFactory
 
 PROBLEM = "application/problem+json"
 
@@ -180,3 +181,84 @@ def test_another_organization_cannot_change_the_session(as_other_pm, organizatio
     assert response.status_code == 404
     session.refresh_from_db()
     assert (session.mentor, session.topics) == (portal_mentor, "Pricing")
+
+
+# --- 3. Report windows must exist ----------------------------------------------------------
+
+
+@pytest.fixture
+def windows(run, framework):
+    return {kind: AssessmentWindowFactory(run=run, framework=framework, kind=kind) for kind in ("pre", "mid", "post")}
+
+
+@pytest.mark.parametrize("report", ["", "csv/"])
+def test_the_report_uses_the_windows_asked_for(as_pm, organization, run, windows, report):
+    response = as_pm.get(
+        url(organization, f"assessment-reports/{run.pk}/{report}"),
+        {"before": windows["mid"].pk, "after": windows["post"].pk},
+    )
+    assert response.status_code == 200, response.content
+    if not report:
+        assert (response.json()["before_window"], response.json()["after_window"]) == (
+            windows["mid"].pk,
+            windows["post"].pk,
+        )
+
+
+@pytest.mark.parametrize("report", ["", "csv/"])
+@pytest.mark.parametrize("parameter", ["before", "after"])
+def test_an_unknown_window_is_a_field_error(as_pm, organization, run, windows, report, parameter):
+    response = as_pm.get(url(organization, f"assessment-reports/{run.pk}/{report}"), {parameter: 987654321})
+    errors = field_errors(response)
+    assert list(errors) == [parameter]
+    assert errors[parameter][0]["code"] == "does_not_exist"
+    assert errors[parameter][0]["detail"] == "No assessment window 987654321 in this run."
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "0", "1.5", "null"])
+def test_a_window_that_is_not_an_id_is_a_field_error(as_pm, organization, run, windows, value):
+    response = as_pm.get(url(organization, f"assessment-reports/{run.pk}/"), {"after": value})
+    assert list(field_errors(response)) == ["after"]
+
+
+def test_an_empty_window_parameter_is_the_default(as_pm, organization, run, windows):
+    response = as_pm.get(url(organization, f"assessment-reports/{run.pk}/") + "?before=&after=")
+    assert response.status_code == 200, response.content
+    assert (response.json()["before_window"], response.json()["after_window"]) == (
+        windows["pre"].pk,
+        windows["post"].pk,
+    )
+
+
+def test_another_runs_or_organizations_window_is_a_field_error(
+    as_pm, organization, run, windows, framework, other_run, other_framework
+):
+    another_run = RunFactory(program=run.program, name="2026 가을 기수")
+    foreign = {
+        "before": AssessmentWindowFactory(run=another_run, framework=framework).pk,
+        "after": AssessmentWindowFactory(run=other_run, framework=other_framework).pk,
+    }
+    response = as_pm.get(url(organization, f"assessment-reports/{run.pk}/"), foreign)
+    errors = field_errors(response)
+    assert set(errors) == {"before", "after"}
+    assert errors["after"][0]["detail"] == f"No assessment window {foreign['after']} in this run."
+
+
+def test_the_same_window_twice_is_a_field_error(as_pm, organization, run, windows):
+    response = as_pm.get(
+        url(organization, f"assessment-reports/{run.pk}/"), {"before": windows["pre"].pk, "after": windows["pre"].pk}
+    )
+    assert list(field_errors(response)) == ["after"]
+
+
+def test_the_schema_documents_the_window_parameters_of_both_reports(schema):
+    report = "/api/v1/orgs/{org_slug}/assessment-reports/{run_id}/"
+    for path in (report, report + "csv/"):
+        parameters = {p["name"]: p for p in schema["paths"][path]["get"]["parameters"]}
+        for name in ("before", "after"):
+            assert parameters[name]["in"] == "query" and parameters[name]["schema"]["type"] == "integer", (path, name)
+
+
+def test_another_organization_cannot_read_the_report(as_other_pm, organization, run, windows):
+    response = as_other_pm.get(url(organization, f"assessment-reports/{run.pk}/"), {"before": windows["pre"].pk})
+    assert response.status_code == 404
