@@ -39,6 +39,12 @@ class Kind(models.TextChoices):
     GOAL_CHECKIN_DUE = "goal_checkin_due", _("Development goal check-in due")
     DIGEST_PM = "digest_pm", _("Weekly digest for program managers")
     DIGEST_MENTOR = "digest_mentor", _("Weekly digest for mentors")
+    WELCOME = "welcome", _("Welcome with the participant's link")
+    HELP_REQUEST_NEW = "help_request_new", _("New help request (to mentors)")
+    HELP_REQUEST_REPLY = "help_request_reply", _("Answer to a help request (to the participant)")
+    SURVEY_INVITATION = "survey_invitation", _("Survey invitation")
+    SURVEY_REMINDER = "survey_reminder", _("Survey closing soon (to those who have not answered)")
+    LOST_LINK = "lost_link", _("A new link on request (lost link)")
 
 
 class Channel(models.TextChoices):
@@ -59,7 +65,12 @@ ISO_WEEKDAYS = [
 HOUR_VALIDATORS = [MinValueValidator(0), MaxValueValidator(23)]
 
 # Kinds whose messages speak to the program team; a chat channel is where they live.
-DEFAULT_WEBHOOK_KINDS = [Kind.HELP_REQUEST_ESCALATED.value, Kind.MILESTONE_OVERDUE.value, Kind.DIGEST_PM.value]
+DEFAULT_WEBHOOK_KINDS = [
+    Kind.HELP_REQUEST_ESCALATED.value,
+    Kind.MILESTONE_OVERDUE.value,
+    Kind.DIGEST_PM.value,
+    Kind.HELP_REQUEST_NEW.value,
+]
 
 
 def default_working_days() -> list[int]:
@@ -115,6 +126,12 @@ class NotificationSettings(TenantModel):
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(30)],
         help_text=_("Remind those who have not assessed yet this many days before a window closes."),
+    )
+    survey_reminder_lead_days = models.PositiveSmallIntegerField(
+        _("survey reminder lead (days)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=_("Remind those who have not answered a survey this many days before it closes."),
     )
     help_request_response_hours = models.PositiveSmallIntegerField(
         _("help request response target (hours)"),
