@@ -68,6 +68,7 @@ class NotificationSettingsForm(forms.ModelForm):
             "enabled_kinds",
             "milestone_lead_days",
             "assessment_closing_lead_days",
+            "survey_reminder_lead_days",
             "help_request_response_hours",
             "help_request_escalation_hours",
             "webhook_url",
@@ -94,7 +95,7 @@ class NotificationSettingsAdmin(TenantAdmin):
                 "description": _("Local times of the organization's time zone; daylight saving is taken care of."),
             },
         ),
-        (_("What"), {"fields": ["enabled_kinds", "milestone_lead_days", "assessment_closing_lead_days"]}),
+        (_("What"), {"fields": ["enabled_kinds", "milestone_lead_days", "assessment_closing_lead_days", "survey_reminder_lead_days"]}),
         (_("Help requests"), {"fields": ["help_request_response_hours", "help_request_escalation_hours"]}),
         (_("Team chat"), {"fields": ["webhook_url", "webhook_kinds"]}),
     ]
@@ -264,7 +265,8 @@ class NotificationAdmin(TenantAdmin):
             "runs": runs,
             "run": run,
             "rows": rows,
-            "time_zone": organization.time_zone,
+            # The zone the times are shown in (the template converts each one to it).
+            "time_zone": zone_of(organization).key,
         }
         return TemplateResponse(request, "admin/notifications/notification/preview.html", context)
 

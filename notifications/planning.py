@@ -85,6 +85,11 @@ def _enrollment_name(enrollment) -> str:
     return str(enrollment.participant or enrollment.team or "?")
 
 
+def _window_label(window) -> str:
+    """A window's name, or its kind's label in the active language (call it while rendering)."""
+    return str(getattr(window, "label", "") or window)
+
+
 class Planner:
     def __init__(self, data: PlanningData):
         self.data = data
@@ -433,8 +438,9 @@ class Planner:
                 continue
             closes_on = self.rules.local_date(window.closes_at)
             slot = f"closes:{closes_on.isoformat()}" if closing else f"opens:{self.rules.local_date(window.opens_at)}"
-            label = getattr(window, "label", "") or str(window)
-            reason = functools.partial(self._reason_window, label, closes_on, closing)
+            # The label ("Post (end of the run)") is a translated choice: it is read when each
+            # message is built, in its reader's language, never once for everyone.
+            reason = functools.partial(self._reason_window, window, closes_on, closing)
             mentees_of_mentor: dict[int, tuple] = {}
             for enrollment in data.enrollments:
                 if enrollment.run_id != run.id:
@@ -450,7 +456,7 @@ class Planner:
                             scheduled=scheduled,
                             reason=reason,
                             build=functools.partial(
-                                self._build_window_for_participant, window, label, run, enrollment, closes_on, closing
+                                self._build_window_for_participant, window, run, enrollment, closes_on, closing
                             ),
                         )
                 for mentor in data.direct_mentors_of_enrollment.get(enrollment.id, []):
@@ -465,23 +471,23 @@ class Planner:
                     run_id=run.id,
                     scheduled=scheduled,
                     reason=reason,
-                    build=functools.partial(self._build_window_for_mentor, label, run, closes_on, closing, mentees),
+                    build=functools.partial(self._build_window_for_mentor, window, run, closes_on, closing, mentees),
                 )
 
-    def _build_window_for_participant(self, window, label, run, enrollment, closes_on, closing, person):
+    def _build_window_for_participant(self, window, run, enrollment, closes_on, closing, person):
         return content.assessment_for_participant(
             name=person.name,
-            window_label=label,
+            window_label=_window_label(window),
             run=run,
             closes_on=closes_on,
             closing=closing,
             link=links.self_assessment_link(window=window, enrollment=enrollment),
         )
 
-    def _build_window_for_mentor(self, label, run, closes_on, closing, mentees, person):
+    def _build_window_for_mentor(self, window, run, closes_on, closing, mentees, person):
         return content.assessment_for_mentor(
             name=person.name,
-            window_label=label,
+            window_label=_window_label(window),
             run=run,
             closes_on=closes_on,
             closing=closing,
@@ -489,8 +495,8 @@ class Planner:
             link=links.mentor_assessments_link(),
         )
 
-    def _reason_window(self, label, closes_on, closing) -> str:
-        values = {"window": label, "date": content.format_day(closes_on)}
+    def _reason_window(self, window, closes_on, closing) -> str:
+        values = {"window": _window_label(window), "date": content.format_day(closes_on)}
         if closing:
             return _("The %(window)s window closes on %(date)s; this assessment is still missing.") % values
         return _("The %(window)s window is open until %(date)s; this assessment is still missing.") % values
