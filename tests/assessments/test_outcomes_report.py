@@ -1,0 +1,289 @@
+"""Outcomes beside process health: numbers on a constructed run, anonymity, isolation, constant queries."""
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments.outcomes import (
+    organization_outcomes,
+    organization_outcomes_csv,
+    run_outcomes,
+    run_outcomes_csv,
+)
+from mentors.models import SessionAttendance, SessionRating
+from programs.models import CheckIn, Enrollment, HelpRequest, MilestoneProgress
+from tests.assessments.test_reports import Cohort
+from tests.factories.mentors import MentoringSessionFactory
+from tests.factories.programs import (
+    CheckInFactory,
+    EnrollmentFactory,
+    HelpRequestFactory,
+    MentorAssignmentFactory,
+    MilestoneFactory,
+    ProgramsMentorFactory,
+    RunFactory,
+)
+
+HOUR = datetime.timedelta(hours=1)
+DAY = datetime.timedelta(days=1)
+
+
+def _help(enrollment, *, hours_ago, waited_hours):
+    """A help request created ``hours_ago`` and first answered ``waited_hours`` later (None: unanswered)."""
+    request = HelpRequestFactory(enrollment=enrollment)
+    created = timezone.now() - hours_ago * HOUR
+    first = None if waited_hours is None else created + waited_hours * HOUR
+    HelpRequest.objects.for_organization(enrollment.organization).filter(pk=request.pk).update(
+        created_at=created, first_response_at=first, status="answered" if first else "open"
+    )
+    return request
+
+
+def _done(enrollment, milestone, *, on):
+    progress = MilestoneProgress.objects.create(
+        organization=enrollment.organization, enrollment=enrollment, milestone=milestone, status="done"
+    )
+    moment = datetime.datetime.combine(on, datetime.time(12), tzinfo=datetime.UTC)
+    MilestoneProgress.objects.for_organization(enrollment.organization).filter(pk=progress.pk).update(updated_at=moment)
+    return progress
+
+
+def _session(mentor, *, held_on, attendees, ratings=()):
+    session = MentoringSessionFactory(mentor=mentor, organization=mentor.organization, held_on=held_on)
+    for enrollment in attendees:
+        SessionAttendance.objects.create(organization=mentor.organization, session=session, enrollment=enrollment)
+    for enrollment, score in ratings:
+        SessionRating.objects.create(
+            organization=mentor.organization, session=session, participant=enrollment.participant, score=score
+        )
+    return session
+
+
+class Built:
+    pass
+
+
+def build_run(organization, framework, program_manager, *, name="Spring", extra=0):
+    """The constructed run of the tests below (numbers worked out by hand in the comments).
+
+    ``extra`` adds that many more enrollments with a little of everything, for the query counts.
+    """
+    today = timezone.localdate(timezone=datetime.timezone(datetime.timedelta(hours=9)))
+    run = RunFactory(
+        program__organization=organization,
+        name=name,
+        starts_on=today - 27 * DAY,  # 28 days so far: 4 weeks
+        ends_on=today + 60 * DAY,
+        final_deadline=today + 50 * DAY,
+    )
+    cohort = Cohort(run, framework, program_manager)
+    m1 = ProgramsMentorFactory(organization=organization, user__name="Mentor One")
+    m2 = ProgramsMentorFactory(organization=organization, user__name="Mentor Two")
+    a = cohort.enroll("A Founder", mentor=m1)
+    b = cohort.enroll("B Founder", mentor=m1)
+    c = cohort.enroll("C Founder")
+    d = cohort.enroll("D Founder")
+    MentorAssignmentFactory(run=run, mentor=m2)  # run-wide: C and D, who have no mentor of their own
+    dropped = EnrollmentFactory(run=run, status="dropped")
+
+    now = timezone.now()
+    for enrollment, contact in ((a, now - DAY), (b, now - 20 * DAY), (c, None), (d, now - 15 * DAY)):
+        Enrollment.objects.for_organization(organization).filter(pk=enrollment.pk).update(last_contact_at=contact)
+    # Check-ins: 4 + 2 + 2 + 0 = 8 of current enrollments; the dropped one's and an archived one don't count.
+    for enrollment, n in ((a, 4), (b, 2), (c, 2), (dropped, 3)):
+        for _ in range(n):
+            CheckInFactory(enrollment=enrollment)
+    archived = CheckInFactory(enrollment=d)
+    CheckIn.objects.for_organization(organization).filter(pk=archived.pk).update(archived_at=now)
+
+    # Milestones: two due (10 and 3 days ago), one ahead. 12 pairs; 8 due.
+    m_a = MilestoneFactory(run=run, name="Interviews", due_on=today - 10 * DAY)
+    m_b = MilestoneFactory(run=run, name="Prototype", due_on=today - 3 * DAY)
+    m_c = MilestoneFactory(run=run, name="Demo", due_on=today + 20 * DAY)
+    _done(a, m_a, on=today - 12 * DAY)  # on time
+    _done(a, m_b, on=today - 1 * DAY)  # late
+    _done(b, m_a, on=today - 10 * DAY)  # on time (the due day itself)
+    _done(c, m_c, on=today - 1 * DAY)  # early, not yet due
+    _done(dropped, m_a, on=today - 11 * DAY)  # not a current enrollment
+
+    # Help requests: waits 1, 3, 5 h and one unanswered (M1: A, B); 2 and 10 h (M2: C, D).
+    _help(a, hours_ago=100, waited_hours=1)
+    _help(a, hours_ago=90, waited_hours=3)
+    _help(b, hours_ago=80, waited_hours=5)
+    _help(b, hours_ago=5, waited_hours=None)
+    _help(c, hours_ago=70, waited_hours=2)
+    _help(d, hours_ago=60, waited_hours=10)
+
+    # Sessions: M1 two held (A, B; A) and one ahead; M2 one held (C). Ratings 5, 4, 3 (M1); 2 (M2).
+    _session(m1, held_on=today - 5 * DAY, attendees=[a, b], ratings=[(a, 5), (b, 4)])
+    _session(m1, held_on=today - 2 * DAY, attendees=[a], ratings=[(a, 3)])
+    _session(m1, held_on=today + 3 * DAY, attendees=[a])
+    _session(m2, held_on=today - 4 * DAY, attendees=[c], ratings=[(c, 2)])
+
+    # Levels (pre -> post): A self 1->3, mentor 1->2, PM 2->4; B mentor 2->2, PM 1 (pre only); C self 0->1.
+    cohort.rate(cohort.pre, a, "self", 1)
+    cohort.rate(cohort.post, a, "self", 3)
+    cohort.rate(cohort.pre, a, "mentor", 1, assessor_mentor=m1)
+    cohort.rate(cohort.post, a, "mentor", 2, assessor_mentor=m1)
+    cohort.rate(cohort.pre, a, "pm", 2)
+    cohort.rate(cohort.post, a, "pm", 4)
+    cohort.rate(cohort.pre, b, "mentor", 2, assessor_mentor=m1)
+    cohort.rate(cohort.post, b, "mentor", 2, assessor_mentor=m1)
+    cohort.rate(cohort.pre, b, "pm", 1)
+    cohort.rate(cohort.pre, c, "self", 0)
+    cohort.rate(cohort.post, c, "self", 1)
+
+    for i in range(extra):
+        e = cohort.enroll(f"Extra {i}", mentor=m1)
+        CheckInFactory(enrollment=e)
+        _done(e, m_a, on=today - 11 * DAY)
+        _help(e, hours_ago=50, waited_hours=i + 1)
+        _session(m1, held_on=today - DAY, attendees=[e], ratings=[(e, 4)])
+        cohort.rate(cohort.pre, e, "self", 1)
+        cohort.rate(cohort.post, e, "self", 2)
+        cohort.rate(cohort.pre, e, "pm", 1)
+
+    built = Built()
+    built.__dict__.update(run=run, cohort=cohort, m1=m1, m2=m2, a=a, b=b, c=c, d=d)
+    return built
+
+
+@pytest.fixture
+def built(organization, framework, program_manager):
+    return build_run(organization, framework, program_manager)
+
+
+def test_process_health_numbers_of_a_constructed_run(organization, built):
+    report = run_outcomes(organization=organization, run=built.run)
+    row = report.row
+
+    assert row.enrollments == 4
+    assert row.weeks == 4.0
+    assert row.check_ins == 8
+    assert row.check_ins_per_participant_week == 0.5
+    # B (20 days) and D (15 days) went quiet; C never spoke and the run is 27 days old.
+    assert row.silent == 3
+
+    assert (row.milestones, row.milestones_due, row.done, row.done_on_time) == (3, 2, 4, 2)
+    assert row.completion_percent == 33.3  # 4 of 12
+    assert row.on_time_percent == 25.0  # 2 of 8
+
+    assert (row.responses.help_requests, row.responses.answered, row.responses.unanswered) == (6, 5, 1)
+    assert row.responses.median_hours == 3.0  # 1, 2, 3, 5, 10
+    assert row.sessions == 3  # the one ahead is not held yet
+    assert row.ratings.count == 4 and row.ratings.average == 3.5
+
+
+def test_median_first_response_and_ratings_per_mentor(organization, built):
+    report = run_outcomes(organization=organization, run=built.run)
+    one, two = report.mentors
+
+    assert (one.name, two.name) == ("Mentor One", "Mentor Two")
+    # M1 answers A and B (their own mentor): 1, 3, 5 hours and one unanswered.
+    assert (one.responses.help_requests, one.responses.answered, one.responses.median_hours) == (4, 3, 3.0)
+    # M2 is run-wide: C and D have no mentor of their own. Median of 2 and 10 hours.
+    assert (two.responses.help_requests, two.responses.answered, two.responses.median_hours) == (2, 2, 6.0)
+    assert (one.sessions, two.sessions) == (2, 1)
+    # Three ratings make an average; one rating stays hidden (ratings are anonymous).
+    assert (one.ratings.count, one.ratings.average, one.ratings.hidden) == (3, 4.0, False)
+    assert (two.ratings.count, two.ratings.average, two.ratings.hidden) == (1, None, True)
+
+
+def test_run_average_rating_is_hidden_below_three_ratings(organization, framework, program_manager):
+    built = build_run(organization, framework, program_manager)
+    SessionRating.objects.for_organization(organization).exclude(score__in=[5, 2]).delete()
+
+    row = run_outcomes(organization=organization, run=built.run).row
+
+    assert row.ratings.count == 2
+    assert row.ratings.average is None and row.ratings.hidden
+    content = run_outcomes_csv(run_outcomes(organization=organization, run=built.run))
+    assert "3.5" not in content and "fewer than 3 ratings" in content
+
+
+def test_silent_for_n_days_follows_n(organization, built):
+    assert run_outcomes(organization=organization, run=built.run, silent_days=16).row.silent == 2  # B and C
+    # No contact for 30 days: nobody; C never spoke but the run is only 27 days old.
+    assert run_outcomes(organization=organization, run=built.run, silent_days=30).row.silent == 0
+
+
+def test_levels_distribution_and_growth_per_participant_by_role(organization, built):
+    report = run_outcomes(organization=organization, run=built.run)
+    growth = {g.role: g for g in report.row.growth_by_role}
+
+    assert (growth["self"].subjects, growth["self"].mean_before, growth["self"].mean_after) == (2, 0.5, 2.0)
+    assert growth["self"].mean_delta == 1.5
+    assert (growth["mentor"].subjects, growth["mentor"].mean_delta) == (2, 0.5)
+    assert (growth["pm"].subjects, growth["pm"].mean_before, growth["pm"].mean_after) == (1, 2.0, 4.0)
+
+    pre = next(d for d in report.distributions if d.window.kind == "pre")
+    counts = {bar.number: bar.counts for bar in pre.bars}
+    assert counts[0] == {"self": 1, "mentor": 0, "pm": 0}
+    assert counts[1] == {"self": 1, "mentor": 1, "pm": 1}
+    assert counts[2] == {"self": 0, "mentor": 1, "pm": 1}
+
+    by_name = {p.name: p for p in report.participants}
+    assert set(by_name) == {"A Founder", "B Founder", "C Founder"}
+    a = by_name["A Founder"]
+    assert (a.delta("self"), a.delta("mentor"), a.delta("pm")) == (2.0, 1.0, 2.0)
+    b = by_name["B Founder"]
+    assert (b.before["pm"], b.after.get("pm"), b.delta("pm")) == (1.0, None, None)
+
+
+def test_organization_view_has_one_row_per_run_with_the_same_numbers(
+    organization, framework, program_manager, built, other_organization
+):
+    second = RunFactory(program__organization=organization, name="Autumn")
+    EnrollmentFactory(run=second)
+    RunFactory(program__organization=other_organization)
+
+    report = organization_outcomes(organization=organization)
+
+    assert {row.run.pk for row in report.rows} == {built.run.pk, second.pk}
+    row = next(r for r in report.rows if r.run.pk == built.run.pk)
+    single = run_outcomes(organization=organization, run=built.run).row
+    for name in (
+        "enrollments",
+        "check_ins_per_participant_week",
+        "silent",
+        "completion_percent",
+        "on_time_percent",
+        "sessions",
+    ):
+        assert getattr(row, name) == getattr(single, name), name
+    assert row.responses == single.responses
+    assert row.ratings == single.ratings
+    assert row.growth == single.growth
+    other = next(r for r in report.rows if r.run.pk == second.pk)
+    assert (other.enrollments, other.responses.median_hours, other.completion_percent) == (1, None, None)
+
+    rows = list(csv.reader(io.StringIO(organization_outcomes_csv(report))))
+    [line] = [r for r in rows if r and r[0] == str(built.run.pk)]
+    assert line[1] == "Spring" and line[2] == "4"
+    assert "3.0" in line and "33.3" in line and "25.0" in line and "3.5" in line
+
+
+# windows, levels, enrollments, check-ins, milestones, progress, help requests, sessions, growth,
+# distribution, participants, mentors, mentors' help requests, mentors' sessions
+RUN_QUERIES = 14
+ORGANIZATION_QUERIES = 9  # runs, windows and the seven queries of per-run figures
+
+
+@pytest.mark.parametrize("extra", [0, 6])
+def test_constant_number_of_queries(organization, framework, program_manager, extra, django_assert_num_queries):
+    built = build_run(organization, framework, program_manager, extra=extra)
+    RunFactory(program__organization=organization)
+
+    with django_assert_num_queries(RUN_QUERIES):
+        report = run_outcomes(organization=organization, run=built.run)
+        run_outcomes_csv(report)
+    assert report.row.enrollments == 4 + extra
+    with django_assert_num_queries(ORGANIZATION_QUERIES):
+        organization_outcomes_csv(organization_outcomes(organization=organization))
+
+
+_ = reverse  # used by the page tests below
