@@ -7,7 +7,9 @@ permission checks, and :func:`idempotency_finish` with the response:
   key) inside the request's transaction, runs, and stores its 2xx response in the
   same transaction; a failed request leaves no record, so it may be retried;
 * a retry with the same key, method, path and body gets the stored response with
-  ``Idempotent-Replayed: true``; with a different body or path, 422;
+  ``Idempotent-Replayed: true``; with a different body or path, 422. Bodies are
+  compared as parsed JSON (:func:`_canonical_body`): whitespace and key order do not
+  make a retry different;
 * two concurrent requests with one key: the unique constraint makes the second
   wait for the first to commit (PostgreSQL), then it replays the first response.
 
@@ -28,6 +30,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from core.api.parsers import json_depth_exceeds
 from core.api.problems import Conflict, UnprocessableRequest
 from integrations import selectors
 from integrations.models import IdempotencyRecord
@@ -52,12 +55,31 @@ def _principal(request) -> str:
     return f"user:{request.user.pk}"
 
 
+def _canonical_body(body: bytes) -> bytes:
+    """The body as canonical JSON (sorted keys, no insignificant whitespace), else the bytes as sent.
+
+    A retry whose JSON differs only in spelling (whitespace, key order, ``\\u`` escapes)
+    is the same request; a body that differs in content is not. Numbers are compared
+    as parsed, so ``1`` and ``1.0`` still differ. Bodies that are not JSON, or nested
+    deeper than the parser accepts, keep their raw bytes: the request fails anyway.
+    """
+    if not body.strip():
+        return b"raw:"
+    try:
+        data = json.loads(body)
+        if json_depth_exceeds(data):
+            return b"raw:" + body
+        return b"json:" + json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return b"raw:" + body
+
+
 def _fingerprint(request) -> str:
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(b"\0" + request.path.encode() + b"\0")
     try:
-        digest.update(request._request.body)
+        digest.update(_canonical_body(request._request.body))
     except RawPostDataException:
         # A multipart body that Django already streamed: hash what was parsed.
         digest.update(json.dumps(sorted((k, str(v)) for k, v in request.data.items())).encode())

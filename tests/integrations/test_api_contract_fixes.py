@@ -15,10 +15,12 @@ Every endpoint is also asked from the wrong organization.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mentors.models import MentoringSession
-from programs.models import Milestone
+from programs.models import Milestone, Program
 from tests.factories.assessments import AssessmentWindowFactory
 from tests.factories.mentors import MentoringSessionFactory
 from tests.factories.programs import MilestoneTemplateFactory, RunFactory
@@ -262,3 +264,81 @@ def test_the_schema_documents_the_window_parameters_of_both_reports(schema):
 def test_another_organization_cannot_read_the_report(as_other_pm, organization, run, windows):
     response = as_other_pm.get(url(organization, f"assessment-reports/{run.pk}/"), {"before": windows["pre"].pk})
     assert response.status_code == 404
+
+
+# --- 4. Idempotency compares the JSON, not its spelling ---------------------------------
+
+
+@pytest.fixture
+def key_api(organization, full_access_key, key_client):
+    return key_client(full_access_key[1])
+
+
+def _post(client, organization, body: str, key: str):
+    return client.post(
+        url(organization, "programs/"), data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key
+    )
+
+
+@pytest.mark.parametrize(
+    "retry",
+    [
+        '{ "name" : "Bootcamp",\n  "description" : "Ten weeks" }\n',
+        '{"description":"Ten weeks","name":"Bootcamp"}',
+        '{"name": "Boot\\u0063amp", "description": "Ten weeks"}',
+    ],
+    ids=["whitespace", "key order", "escapes"],
+)
+def test_a_retry_with_the_same_json_spelled_differently_is_replayed(key_api, organization, retry):
+    first = _post(key_api, organization, '{"name": "Bootcamp", "description": "Ten weeks"}', "retry-1")
+    assert first.status_code == 201, first.content
+    again = _post(key_api, organization, retry, "retry-1")
+    assert again.status_code == 201, again.content
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert Program.objects.for_organization(organization).count() == 1
+
+
+@pytest.mark.parametrize(
+    "retry",
+    [
+        '{"name": "Bootcamp", "description": "Twelve weeks"}',
+        '{"name": "Bootcamp"}',
+        '{"name": "Bootcamp", "description": "Ten weeks", "promised_value": ""}',
+        '[{"name": "Bootcamp", "description": "Ten weeks"}]',
+    ],
+    ids=["another value", "a field less", "a field more", "wrapped in an array"],
+)
+def test_a_retry_with_different_content_is_still_refused(key_api, organization, retry):
+    first = _post(key_api, organization, '{"name": "Bootcamp", "description": "Ten weeks"}', "retry-2")
+    assert first.status_code == 201
+    response = _post(key_api, organization, retry, "retry-2")
+    assert response.status_code == 422, response.content
+    assert response["Content-Type"].startswith(PROBLEM)
+    assert response.json()["code"] == "idempotency_key_reused"
+    assert Program.objects.for_organization(organization).count() == 1
+
+
+def test_numbers_keep_their_value_in_the_fingerprint(key_api, organization, run):
+    path = url(organization, "milestone-templates/")
+    body = {"program": run.program_id, "name": "Pitch", "days_before_deadline": 14}
+    first = key_api.post(path, data=json.dumps(body), content_type="application/json", HTTP_IDEMPOTENCY_KEY="n-1")
+    assert first.status_code == 201, first.content
+    other = {**body, "days_before_deadline": 15}
+    response = key_api.post(path, data=json.dumps(other), content_type="application/json", HTTP_IDEMPOTENCY_KEY="n-1")
+    assert response.status_code == 422
+
+
+def test_the_same_key_and_body_in_another_organization_is_not_a_replay(
+    key_api, organization, other_organization, api_key_for, key_client
+):
+    first = _post(key_api, organization, '{"name": "Bootcamp"}', "shared-key")
+    assert first.status_code == 201
+    _, other_key = api_key_for(other_organization, scopes=["programs:write"])
+    other_api = key_client(other_key)
+    # The other organization's key on this organization's path: 404, nothing replayed.
+    assert _post(other_api, organization, '{ "name": "Bootcamp" }', "shared-key").status_code == 404
+    mine = _post(other_api, other_organization, '{ "name": "Bootcamp" }', "shared-key")
+    assert mine.status_code == 201 and "Idempotent-Replayed" not in mine
+    assert mine.json()["id"] != first.json()["id"]
+    assert Program.objects.for_organization(other_organization).count() == 1
