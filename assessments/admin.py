@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from assessments import reports, services
+from assessments.admin_outcomes import outcome_urls
 from assessments.models import (
     Assessment,
     AssessmentVersion,
@@ -122,7 +123,8 @@ class AssessmentWindowAdmin(TenantAdmin):
         organization = active_organization(request)
         if organization is not None:
             url = reverse("admin:assessments_organization_report", args=[organization.pk])
-            extra_context = {**(extra_context or {}), "organization_report_url": url}
+            outcomes_url = reverse("admin:assessments_organization_outcomes", args=[organization.pk])
+            extra_context = {**(extra_context or {}), "organization_report_url": url, "outcomes_url": outcomes_url}
         return super().changelist_view(request, extra_context)
 
     @admin.display(description=_("number of assessments"), ordering="assessment_count")
@@ -156,6 +158,7 @@ class AssessmentWindowAdmin(TenantAdmin):
                 view(self.organization_report_csv_view),
                 name="assessments_organization_report_csv",
             ),
+            *outcome_urls(self),
             *super().get_urls(),
         ]
 
@@ -416,13 +419,27 @@ class ValueStatementInline(TenantInline):
 
 @admin.register(ValueSurvey)
 class ValueSurveyAdmin(TenantAdmin):
-    list_display = ["title", "program", "run", "opens_at", "closes_at", "is_anonymous", "response_count", "report_link"]
+    list_display = [
+        "title",
+        "program",
+        "run",
+        "milestone",
+        "opens_at",
+        "closes_at",
+        "is_anonymous",
+        "response_count",
+        "participant_rate",
+        "mentor_rate",
+        "report_link",
+    ]
     list_filter = ["program", "is_anonymous"]
-    list_select_related = ["program", "run"]
+    list_select_related = ["program", "run", "milestone"]
     search_fields = ["title"]
+    readonly_fields = ["response_rates"]
     fields = [
         "program",
         "run",
+        "milestone",
         "title",
         "introduction",
         "opens_at",
@@ -430,12 +447,51 @@ class ValueSurveyAdmin(TenantAdmin):
         "is_anonymous",
         "ask_participants",
         "ask_mentors",
+        "response_rates",
     ]
     inlines = [ValueStatementInline]
     ordering = ["-opens_at", "id"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(response_count=Count("responses"))
+        queryset = super().get_queryset(request).annotate(response_count=Count("responses"))
+        organization = active_organization(request)
+        if organization is not None:
+            from notifications.selectors import with_survey_response_rates
+
+            queryset = with_survey_response_rates(queryset, organization=organization)
+        return queryset
+
+    @staticmethod
+    def _rate(answered, invited) -> str:
+        if answered is None or invited is None:
+            return "–"
+        if not invited:
+            return _("%(answered)d answered, none invited yet") % {"answered": answered}
+        return _("%(answered)d / %(invited)d (%(percent)d%%)") % {
+            "answered": answered,
+            "invited": invited,
+            "percent": round(100 * answered / invited),
+        }
+
+    @admin.display(description=_("participants answered / invited"))
+    def participant_rate(self, obj):
+        return self._rate(getattr(obj, "answered_participants", None), getattr(obj, "invited_participants", None))
+
+    @admin.display(description=_("mentors answered / invited"))
+    def mentor_rate(self, obj):
+        return self._rate(getattr(obj, "answered_mentors", None), getattr(obj, "invited_mentors", None))
+
+    @admin.display(description=_("response rates"))
+    def response_rates(self, obj):
+        if obj is None or not obj.pk:
+            return "–"
+        return format_html(
+            "{}: {}<br>{}: {}",
+            _("Participants"),
+            self.participant_rate(obj),
+            _("Mentors"),
+            self.mentor_rate(obj),
+        )
 
     @admin.display(description=_("number of responses"), ordering="response_count")
     def response_count(self, obj):

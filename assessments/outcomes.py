@@ -133,12 +133,21 @@ class RunOutcomeRow:
         return [self.growth[role] for role in ROLES]
 
     @property
+    def pairs(self) -> int:
+        """Milestone x current enrollment: what completion is counted against."""
+        return self.milestones * self.enrollments
+
+    @property
+    def due_pairs(self) -> int:
+        return self.milestones_due * self.enrollments
+
+    @property
     def completion_percent(self) -> float | None:
-        return _percent(self.done, self.milestones * self.enrollments)
+        return _percent(self.done, self.pairs)
 
     @property
     def on_time_percent(self) -> float | None:
-        return _percent(self.done_on_time, self.milestones_due * self.enrollments)
+        return _percent(self.done_on_time, self.due_pairs)
 
     @property
     def check_ins_per_participant_week(self) -> float | None:
@@ -178,6 +187,10 @@ class ParticipantLevels:
     @property
     def by_role(self) -> list[tuple[str, float | None, float | None, float | None]]:
         return [(role, self.before.get(role), self.after.get(role), self.delta(role)) for role in ROLES]
+
+    @property
+    def role_levels(self) -> list[dict]:
+        return [{"role": r, "before": b, "after": a, "change": d} for r, b, a, d in self.by_role]
 
 
 @dataclass

@@ -1,6 +1,7 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from assessments.api import views
+from assessments.api import outcomes, views
 
 router = DefaultRouter()
 router.include_root_view = False
@@ -15,3 +16,23 @@ router.register("survey-responses", views.SurveyResponseViewSet, basename="surve
 router.register("assessment-reports", views.CohortReportViewSet, basename="assessment-report")
 
 urlpatterns = router.urls
+
+# Outcomes beside process health (read-only; assessments/api/outcomes.py).
+urlpatterns += [
+    path("runs/<int:run_id>/outcomes/", outcomes.RunOutcomesViewSet.as_view({"get": "retrieve"}), name="run-outcomes"),
+    path(
+        "runs/<int:run_id>/outcomes/csv/",
+        outcomes.RunOutcomesViewSet.as_view({"get": "csv"}),
+        name="run-outcomes-csv",
+    ),
+    path(
+        "reports/outcomes/",
+        outcomes.OrganizationOutcomesViewSet.as_view({"get": "outcomes_report"}),
+        name="organization-outcomes",
+    ),
+    path(
+        "reports/outcomes/csv/",
+        outcomes.OrganizationOutcomesViewSet.as_view({"get": "outcomes_report_csv"}),
+        name="organization-outcomes-csv",
+    ),
+]

@@ -286,4 +286,120 @@ def test_constant_number_of_queries(organization, framework, program_manager, ex
         organization_outcomes_csv(organization_outcomes(organization=organization))
 
 
-_ = reverse  # used by the page tests below
+# --- pages, API and CSV -----------------------------------------------------------------
+
+
+def _run_page(run):
+    return reverse("admin:assessments_run_outcomes", args=[run.pk])
+
+
+def _org_page(organization):
+    return reverse("admin:assessments_organization_outcomes", args=[organization.pk])
+
+
+def test_the_run_page_and_the_organization_view_show_the_numbers(
+    organization, built, program_manager, admin_client_for
+):
+    client = admin_client_for(program_manager)
+    body = client.get(_run_page(built.run), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="run-outcomes"' in body
+    for shown in ("33.3%", "25.0%", "0.5", "3.0 h", "3.5 / 5", "Mentor One", "6.0 h", "fewer than 3 ratings"):
+        assert shown in body, shown
+
+    csv_response = client.get(reverse("admin:assessments_run_outcomes_csv", args=[built.run.pk]))
+    assert csv_response["Content-Type"].startswith("text/csv")
+    content = csv_response.content.decode("utf-8-sig")
+    assert "Mentor One,4,3,3.0,2,3,4.0" in content
+    assert "Mentor Two,2,2,6.0,1,1,fewer than 3 ratings" in content
+
+    body = client.get(_org_page(organization)).content.decode()
+    assert 'id="organization-outcomes"' in body and built.run.name in body and _run_page(built.run) in body
+    org_csv = client.get(reverse("admin:assessments_organization_outcomes_csv", args=[organization.pk]))
+    assert f"{built.run.pk},Spring,4," in org_csv.content.decode("utf-8-sig")
+
+
+def test_bad_silent_days_is_a_message_on_the_page_not_an_error(built, program_manager, admin_client_for):
+    client = admin_client_for(program_manager)
+    response = client.get(_run_page(built.run) + "?silent_days=abc", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "Enter a whole number of days." in response.content.decode()
+    response = client.get(_run_page(built.run) + "?silent_days=16")
+    assert response.context["row"].silent == 2
+
+
+def test_the_wrong_organization_gets_404_from_page_csv_and_api(
+    organization, built, other_organization, other_program_manager, admin_client_for, api_client_for
+):
+    from tests.factories.programs import RunFactory as Runs
+
+    theirs = Runs(program__organization=other_organization)
+    client = admin_client_for(other_program_manager)
+    for url in (
+        _run_page(built.run),
+        reverse("admin:assessments_run_outcomes_csv", args=[built.run.pk]),
+        _org_page(organization),
+        reverse("admin:assessments_organization_outcomes_csv", args=[organization.pk]),
+    ):
+        assert client.get(url).status_code == 404, url
+    assert client.get(_run_page(theirs)).status_code == 200  # their own run works
+
+    api = api_client_for(other_program_manager)
+    assert api.get(f"/api/v1/orgs/other/runs/{built.run.pk}/outcomes/").status_code == 404
+    assert api.get(f"/api/v1/orgs/other/runs/{built.run.pk}/outcomes/csv/").status_code == 404
+    assert api.get(f"/api/v1/orgs/hanbit/runs/{built.run.pk}/outcomes/").status_code == 404
+    assert api.get("/api/v1/orgs/hanbit/reports/outcomes/").status_code == 404
+    assert api.get("/api/v1/orgs/hanbit/reports/outcomes/csv/").status_code == 404
+    [row] = api.get("/api/v1/orgs/other/reports/outcomes/").json()["runs"]
+    assert row["run"] == theirs.pk
+
+
+def test_an_api_key_of_another_organization_gets_404(built, other_organization, api_key_for, key_client):
+    _key, plaintext = api_key_for(other_organization, scopes=["assessments:read"])
+    client = key_client(plaintext)
+    assert client.get(f"/api/v1/orgs/hanbit/runs/{built.run.pk}/outcomes/").status_code == 404
+    assert client.get(f"/api/v1/orgs/other/runs/{built.run.pk}/outcomes/").status_code == 404
+
+
+def test_the_api_gives_the_same_numbers(organization, built, program_manager, api_client_for, api_key_for, key_client):
+    api = api_client_for(program_manager)
+    data = api.get(f"/api/v1/orgs/hanbit/runs/{built.run.pk}/outcomes/").json()
+    row = data["outcomes"]
+    assert (row["enrollments"], row["milestone_completion_percent"], row["on_time_percent"]) == (4, 33.3, 25.0)
+    assert (row["check_ins_per_participant_week"], row["silent"], row["sessions_held"]) == (0.5, 3, 3)
+    assert (row["median_first_response_hours"], row["median_first_response_seconds"]) == (3.0, 10800.0)
+    assert (row["session_ratings"], row["average_session_rating"]) == (4, 3.5)
+    assert {g["role"]: g["mean_delta"] for g in row["growth"]} == {"self": 1.5, "mentor": 0.5, "pm": 2.0}
+    mentors = {m["name"]: m for m in data["mentors"]}
+    assert mentors["Mentor One"]["median_first_response_hours"] == 3.0
+    assert mentors["Mentor Two"]["median_first_response_hours"] == 6.0
+    assert mentors["Mentor Two"]["average_session_rating"] is None
+    pre = next(d for d in data["distributions"] if d["kind"] == "pre")
+    assert next(level for level in pre["levels"] if level["number"] == 1) == {
+        "number": 1,
+        "name": pre["levels"][1]["name"],
+        "self": 1,
+        "mentor": 1,
+        "pm": 1,
+    }
+    a = next(p for p in data["participants"] if p["name"] == "A Founder")
+    assert {x["role"]: x["change"] for x in a["levels"]} == {"self": 2.0, "mentor": 1.0, "pm": 2.0}
+
+    listed = api.get("/api/v1/orgs/hanbit/reports/outcomes/?silent_days=16").json()
+    assert listed["silent_days"] == 16
+    [same] = [r for r in listed["runs"] if r["run"] == built.run.pk]
+    assert same["silent"] == 2 and same["median_first_response_hours"] == 3.0
+
+    csv_response = api.get(f"/api/v1/orgs/hanbit/runs/{built.run.pk}/outcomes/csv/")
+    assert csv_response.status_code == 200 and "Mentor One" in csv_response.content.decode("utf-8-sig")
+
+    _key, plaintext = api_key_for(organization, scopes=["assessments:read"])
+    assert key_client(plaintext).get("/api/v1/orgs/hanbit/reports/outcomes/csv/").status_code == 200
+    _key, plaintext = api_key_for(organization, scopes=["programs:read"])
+    assert key_client(plaintext).get("/api/v1/orgs/hanbit/reports/outcomes/").status_code == 403
+
+
+@pytest.mark.parametrize("value", ["0", "366", "abc"])
+def test_the_api_answers_400_with_a_field_message_for_bad_silent_days(built, program_manager, api_client_for, value):
+    response = api_client_for(program_manager).get(f"/api/v1/orgs/hanbit/reports/outcomes/?silent_days={value}")
+    assert response.status_code == 400
+    assert "silent_days" in response.content.decode()
