@@ -55,6 +55,25 @@ class HelpRequestForm(forms.Form):
     )
 
 
+class CommitmentsForm(forms.Form):
+    """The participant's own definition of success and commitments, edited on their home page."""
+
+    success_definition = forms.CharField(
+        label=_("My definition of success"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=4000,
+        help_text=_("What does success in this program look like for you, in your own words?"),
+    )
+    commitments = forms.CharField(
+        label=_("My commitments"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=4000,
+        help_text=_("One commitment per line."),
+    )
+
+
 class ProgressForm(forms.Form):
     milestone = forms.IntegerField(widget=forms.HiddenInput)
     status = forms.ChoiceField(label=_("Status"), choices=MilestoneProgress.Status.choices)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
@@ -153,6 +154,11 @@ class MilestoneProgressRow:
     @property
     def is_overdue(self) -> bool:
         return not self.is_done and self.milestone.due_on < self.today
+
+    @property
+    def days_late(self) -> int:
+        """Days past the due date (0 while it is not due yet)."""
+        return max(0, -self.days_left)
 
 
 def milestone_progress_for_enrollment(*, organization, enrollment) -> list[MilestoneProgressRow]:
@@ -371,3 +377,202 @@ def run_dashboard(*, organization, run) -> RunDashboard:
             silent.append(SilentEnrollment(enrollment, (now - enrollment.last_contact_at).days))
     silent.sort(key=lambda s: (s.silent_days is not None, -(s.silent_days or 0)))
     return RunDashboard(run, today, counts, completion, overdue, help_requests, silent)
+
+
+# --- the participant's home ----------------------------------------------------------------
+
+_BULLET = re.compile(r"^\s*(?:[-*•·▪◦]|\d{1,3}[.)]|[①-⑳])\s*")
+
+
+def commitment_items(text: str) -> list[str]:
+    """A participant's free-text commitments as items: one per line, list markers dropped.
+
+    "- 매주 인터뷰 5회\\n2) 금요일 체크인" gives ["매주 인터뷰 5회", "금요일 체크인"]; empty lines go.
+    """
+    items = []
+    for line in (text or "").splitlines():
+        item = _BULLET.sub("", line, count=1).strip()
+        if item:
+            items.append(item)
+    return items
+
+
+@dataclass(frozen=True)
+class OpenSelfAssessment:
+    window: object  # assessments.AssessmentWindow
+    link: str
+    done: bool
+
+
+@dataclass(frozen=True)
+class OpenSurvey:
+    survey: object  # assessments.ValueSurvey
+    link: str
+    answered: bool
+
+
+@dataclass(frozen=True)
+class PendingRating:
+    session: object  # mentors.MentoringSession
+    link: str
+
+
+@dataclass
+class ParticipantHome:
+    """Everything a participant's home page shows, read in a fixed number of queries."""
+
+    enrollment: Enrollment
+    today: datetime.date
+    rows: list[MilestoneProgressRow]
+    check_ins: list[CheckIn]
+    help_requests: list[HelpRequest]
+    self_assessments: list[OpenSelfAssessment]
+    surveys: list[OpenSurvey]
+    ratings_pending: list[PendingRating]
+    commitments: list[str]
+
+    @property
+    def deadline_in_days(self) -> int:
+        return (self.enrollment.run.final_deadline - self.today).days
+
+    @property
+    def milestones_done(self) -> int:
+        return sum(1 for row in self.rows if row.is_done)
+
+    @property
+    def to_do(self) -> int:
+        """Open things that wait for the participant: assessments, surveys and ratings not given yet."""
+        return (
+            sum(1 for a in self.self_assessments if not a.done)
+            + sum(1 for s in self.surveys if not s.answered)
+            + len(self.ratings_pending)
+        )
+
+
+def participant_help_requests(*, organization, enrollment) -> list[HelpRequest]:
+    """Every (not archived) help request of the enrollment, newest first, each with all its replies.
+
+    Two queries, whatever the number of requests and replies.
+    """
+    replies = (
+        HelpRequestReply.objects.for_organization(organization)
+        .select_related("mentor__user")
+        .order_by("created_at", "id")
+    )
+    return list(
+        HelpRequest.objects.for_organization(organization)
+        .filter(enrollment=enrollment, archived_at__isnull=True)
+        .prefetch_related(Prefetch("replies", queryset=replies))
+        .order_by("-created_at", "-id")
+    )
+
+
+def participant_open_self_assessments(*, organization, enrollment, now=None) -> list[OpenSelfAssessment]:
+    """Assessment windows of the enrollment's run that are open now, and whether the self-assessment is in."""
+    from assessments.links import self_assessment_link
+    from assessments.models import Assessment, AssessmentWindow
+
+    now = now or timezone.now()
+    given = Assessment.objects.for_organization(organization).filter(
+        window=OuterRef("pk"), subject_enrollment=enrollment, assessor_role=Assessment.Role.SELF
+    )
+    windows = (
+        AssessmentWindow.objects.for_organization(organization)
+        .filter(run_id=enrollment.run_id, opens_at__lte=now, closes_at__gt=now)
+        .annotate(self_given=Exists(given))
+        .order_by("closes_at", "id")
+    )
+    return [
+        OpenSelfAssessment(
+            window=window, link=self_assessment_link(window=window, enrollment=enrollment), done=window.self_given
+        )
+        for window in windows
+    ]
+
+
+def participant_open_surveys(*, organization, enrollment, now=None) -> list[OpenSurvey]:
+    """Value-gap surveys open now that ask this enrollment (its run, or its program as a whole)."""
+    from assessments.links import survey_link
+    from assessments.models import SurveyResponse, ValueSurvey
+    from assessments.services import respondent_key
+
+    now = now or timezone.now()
+    surveys = list(
+        ValueSurvey.objects.for_organization(organization)
+        .filter(ask_participants=True, opens_at__lte=now, closes_at__gt=now)
+        .filter(Q(run_id=enrollment.run_id) | Q(run__isnull=True, program_id=enrollment.run.program_id))
+        .order_by("closes_at", "id")
+    )
+    if not surveys:
+        return []
+    keys = {survey.pk: respondent_key(survey=survey, enrollment=enrollment) for survey in surveys}
+    answered = set(
+        SurveyResponse.objects.for_organization(organization)
+        .filter(survey__in=surveys, respondent_key__in=keys.values())
+        .values_list("survey_id", "respondent_key")
+    )
+    return [
+        OpenSurvey(
+            survey=survey,
+            link=survey_link(survey=survey, enrollment=enrollment),
+            answered=(survey.pk, keys[survey.pk]) in answered,
+        )
+        for survey in surveys
+    ]
+
+
+def participant_pending_ratings(*, organization, enrollment) -> list[PendingRating]:
+    """Sessions this participant attended (not archived) and has not rated yet, newest first.
+
+    Only for an enrollment of one participant: a rating is a person's, and a team's
+    home link is shared by its members (they rate from the link each one is mailed).
+    """
+    if not enrollment.participant_id:
+        return []
+    from django.urls import reverse
+
+    from mentors.models import MentoringSession, SessionAttendance, SessionRating
+    from mentors.selectors import session_rating_token
+
+    attended = SessionAttendance.objects.for_organization(organization).filter(
+        session=OuterRef("pk"), enrollment=enrollment
+    )
+    rated = SessionRating.objects.for_organization(organization).filter(
+        session=OuterRef("pk"), participant_id=enrollment.participant_id
+    )
+    sessions = (
+        MentoringSession.objects.for_organization(organization)
+        .filter(Exists(attended), ~Exists(rated), archived_at__isnull=True)
+        .select_related("mentor__user")
+        .order_by("-held_on", "-id")
+    )
+    participant = enrollment.participant
+    return [
+        PendingRating(
+            session=session,
+            link=reverse(
+                "mentors:session_rate", kwargs={"token": session_rating_token(session=session, participant=participant)}
+            ),
+        )
+        for session in sessions
+    ]
+
+
+def participant_home(*, organization, enrollment, check_in_limit: int = 3) -> ParticipantHome:
+    """The participant's home: milestones, check-ins, help requests with every reply, what is open for them.
+
+    A fixed number of queries (about ten) whatever the number of milestones, requests,
+    replies, windows, surveys or sessions.
+    """
+    now = timezone.now()
+    return ParticipantHome(
+        enrollment=enrollment,
+        today=today_for(organization),
+        rows=milestone_progress_for_enrollment(organization=organization, enrollment=enrollment),
+        check_ins=list(latest_check_ins(organization=organization, enrollment=enrollment, limit=check_in_limit)),
+        help_requests=participant_help_requests(organization=organization, enrollment=enrollment),
+        self_assessments=participant_open_self_assessments(organization=organization, enrollment=enrollment, now=now),
+        surveys=participant_open_surveys(organization=organization, enrollment=enrollment, now=now),
+        ratings_pending=participant_pending_ratings(organization=organization, enrollment=enrollment),
+        commitments=commitment_items(enrollment.commitments),
+    )

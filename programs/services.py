@@ -193,6 +193,50 @@ def enrollment_update(*, organization, enrollment: Enrollment, **changes) -> Enr
     return enrollment
 
 
+#: The longest definition of success or list of commitments a participant may write.
+PARTICIPANT_TEXT_MAX_LENGTH = 4000
+
+
+def _participant_text(value) -> str:
+    """Free text from a phone: line endings made plain, trailing blanks and empty edges dropped."""
+    text = str(value or "").replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n").strip()
+
+
+@transaction.atomic
+def enrollment_commitments_update(
+    *, organization, enrollment: Enrollment, success_definition: str, commitments: str
+) -> Enrollment:
+    """The participant rewrites their own definition of success and commitments (home page).
+
+    Both are validated before anything is saved; an unchanged text saves nothing. A
+    change is the participant's contact (``last_contact_at``), is recorded in the audit
+    trail by the save itself and is announced as ``enrollment.updated``.
+    """
+    _require_same_organization(organization, enrollment=enrollment)
+    values = {
+        "success_definition": _participant_text(success_definition),
+        "commitments": _participant_text(commitments),
+    }
+    errors = {
+        name: _("Keep it under %(limit)d characters (now %(length)d).")
+        % {"limit": PARTICIPANT_TEXT_MAX_LENGTH, "length": len(value)}
+        for name, value in values.items()
+        if len(value) > PARTICIPANT_TEXT_MAX_LENGTH
+    }
+    if errors:
+        raise ValidationError(errors)
+    changed = [name for name, value in values.items() if getattr(enrollment, name) != value]
+    if not changed:
+        return enrollment
+    for name in changed:
+        setattr(enrollment, name, values[name])
+    enrollment.last_contact_at = timezone.now()
+    _save(enrollment, update_fields=[*changed, "last_contact_at"])
+    enrollment_emit(enrollment=enrollment, created=False)
+    return enrollment
+
+
 def enrollment_emit(*, enrollment: Enrollment, created: bool) -> None:
     """Tell integrations an enrollment was created or changed (also used by admin and API)."""
     event_emit(

@@ -7,14 +7,15 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from core.links import organization_id_reader, signed_link_page
 from core.models import Organization
 from programs import links, selectors, services
-from programs.forms import CheckInForm, HelpRequestForm, ProgressForm
+from programs.forms import CheckInForm, CommitmentsForm, HelpRequestForm, ProgressForm
 from programs.models import Enrollment, Milestone
 
 SECTIONS = {
@@ -72,7 +73,8 @@ def participant_page(request, token: str, section: str | None = None):
         return _link_problem(request, "inactive", 410)
 
     language = _language(request, enrollment)
-    with translation.override(language):
+    # Dates and times on these pages are the organization's (a deadline is a local date).
+    with translation.override(language), timezone.override(_zone(organization)):
         context = {
             "organization": organization,
             "enrollment": enrollment,
@@ -96,15 +98,49 @@ def participant_page(request, token: str, section: str | None = None):
     return response
 
 
-def _saved_redirect(request) -> HttpResponseRedirect:
-    return HttpResponseRedirect(f"{request.path}?saved=1&lang={translation.get_language()}")
+def _zone(organization):
+    import zoneinfo
+
+    try:
+        return zoneinfo.ZoneInfo(organization.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("Asia/Seoul")
+
+
+def _saved_redirect(request, saved: str = "1", anchor: str = "") -> HttpResponseRedirect:
+    fragment = f"#{anchor}" if anchor else ""
+    return HttpResponseRedirect(f"{request.path}?saved={saved}&lang={translation.get_language()}{fragment}")
 
 
 def _home(request, organization, enrollment, context):
-    context["rows"] = selectors.milestone_progress_for_enrollment(organization=organization, enrollment=enrollment)
-    context["check_ins"] = selectors.latest_check_ins(organization=organization, enrollment=enrollment, limit=3)
-    context["help_requests"] = selectors.help_requests_with_replies(organization=organization, enrollment=enrollment)
-    context["deadline_in_days"] = (enrollment.run.final_deadline - selectors.today_for(organization)).days
+    """The participant's own space: what is due, what they asked, what is open for them; commitments to edit."""
+    initial = {"success_definition": enrollment.success_definition, "commitments": enrollment.commitments}
+    form = CommitmentsForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enrollment_commitments_update(
+                organization=organization, enrollment=enrollment, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _apply_service_errors(form, error)
+        else:
+            return _saved_redirect(request, "commitments", "my-commitments")
+    home = selectors.participant_home(organization=organization, enrollment=enrollment)
+    run = enrollment.run
+    calendar_path = reverse("programs:run_calendar", args=[organization.slug, run.calendar_token])
+    calendar_url = request.build_absolute_uri(calendar_path)
+    context.update(
+        home=home,
+        rows=home.rows,
+        check_ins=home.check_ins,
+        help_requests=home.help_requests,
+        deadline_in_days=home.deadline_in_days,
+        commitments_form=form,
+        editing_commitments=form.is_bound,  # a refused edit stays open with its errors
+        saved_commitments=request.GET.get("saved") == "commitments",
+        calendar_url=calendar_url,
+        calendar_subscribe_url="webcal://" + calendar_url.split("://", 1)[1],
+    )
     return context
 
 
