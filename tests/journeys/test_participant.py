@@ -130,3 +130,80 @@ def test_a_founder_updates_a_milestone_from_an_email_then_checks_in_asks_for_hel
     assert MilestoneProgress.objects.for_organization(organization).get().status == "submitted"
     assert CheckIn.objects.for_organization(organization).get().confidence == 4
     assert HelpRequest.objects.for_organization(organization).get().enrollment == founder
+
+
+def test_a_founder_makes_the_home_their_own_reads_a_reply_and_finds_the_open_survey(founder, browser_for):
+    """On a phone: the home holds the mentor's answer, the founder's own words (edited here) and what is open."""
+    from assessments.models import SurveyResponse
+    from core.models import AuditEvent
+    from tests.factories.assessments import ValueStatementFactory, ValueSurveyFactory
+
+    organization = founder.organization
+    mentor = MentorAssignment.objects.for_organization(organization).get().mentor
+    founder.commitments = "매주 고객 5명 인터뷰\n금요일마다 체크인"
+    founder.save()
+    help_request = program_services.help_request_create(
+        organization=organization,
+        enrollment=founder,
+        act="가격 페이지를 두 가지로 실험했습니다.",
+        impact="전환이 0건입니다.",
+        desired_outcome="지불 의사를 확인하는 방법을 알고 싶어요.",
+    )
+    program_services.help_request_reply(
+        organization=organization,
+        help_request=help_request,
+        mentor=mentor,
+        author=mentor.user,
+        body="목요일에 가짜 문 테스트를 같이 설계해 봐요.",
+    )
+    survey = ValueSurveyFactory(program=founder.run.program, run=founder.run, title="12기 중간 가치 설문")
+    ValueStatementFactory(survey=survey, text="매주 멘토링")
+
+    with browser_for("participant-home") as browser:
+        page = browser.page()
+        page.goto(f"http://{browser.server}" + links.participant_link(founder))
+        browser.shot(page, "01-home")
+        assert "김민지" in page.inner_text("h1")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+
+        # The mentor's answer is on the founder's own page, under their request.
+        request_card = page.locator(".help-request").first
+        assert "가격 페이지를 두 가지로 실험했습니다." in request_card.inner_text()
+        assert "목요일에 가짜 문 테스트를 같이 설계해 봐요." in request_card.locator(".reply").inner_text()
+        assert "박서준" in request_card.locator(".reply strong").inner_text()
+
+        # Every commitment is its own item, not only the first.
+        items = page.locator(".commitment-list li")
+        assert items.all_inner_texts() == ["매주 고객 5명 인터뷰", "금요일마다 체크인"]
+
+        # The founder rewrites their definition of success and adds a commitment.
+        page.locator("#my-commitments details.edit summary").click()
+        page.fill("textarea[name=success_definition]", "데모데이 전까지 돈을 내는 고객 3곳")
+        page.fill("textarea[name=commitments]", "매주 고객 5명 인터뷰\n금요일마다 체크인\n가격 실험 주 1회")
+        browser.shot(page, "02-editing-commitments")
+        page.locator("#my-commitments form button[type=submit]").click()
+        page.wait_for_url("**saved=commitments**")
+        browser.shot(page, "03-commitments-saved")
+        assert page.locator("#my-commitments .notice").is_visible()
+        assert "데모데이 전까지 돈을 내는 고객 3곳" in page.inner_text("#my-commitments .success-definition")
+        assert page.locator(".commitment-list li").all_inner_texts() == [
+            "매주 고객 5명 인터뷰",
+            "금요일마다 체크인",
+            "가격 실험 주 1회",
+        ]
+
+        # The open survey is one tap away, and opens for this founder.
+        survey_card = page.locator(".todo.survey")
+        assert "12기 중간 가치 설문" in survey_card.inner_text()
+        survey_card.locator("a.button").click()
+        page.wait_for_load_state()
+        browser.shot(page, "04-survey")
+        assert "12기 중간 가치 설문" in page.inner_text("body")
+        assert "매주 멘토링" in page.inner_text("body")
+
+    founder.refresh_from_db()
+    assert founder.success_definition == "데모데이 전까지 돈을 내는 고객 3곳"
+    assert founder.commitments.splitlines()[-1] == "가격 실험 주 1회"
+    trail = AuditEvent.objects.for_organization(organization).filter(object_id=str(founder.pk), action="update")
+    assert any("success_definition" in event.changes for event in trail)
+    assert not SurveyResponse.objects.for_organization(organization).exists()  # opened, not answered
