@@ -219,7 +219,7 @@ def enrollment_commitments_update(
         "commitments": _participant_text(commitments),
     }
     errors = {
-        name: _("Keep it under %(limit)d characters (now %(length)d).")
+        name: _("Keep it to %(limit)d characters or fewer (now %(length)d).")
         % {"limit": PARTICIPANT_TEXT_MAX_LENGTH, "length": len(value)}
         for name, value in values.items()
         if len(value) > PARTICIPANT_TEXT_MAX_LENGTH
