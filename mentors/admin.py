@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin_base import TenantAdmin, TenantInline, active_organization
+from core.admin_base import TenantAdmin, TenantInline, active_organization, scope_for_request
 from core.models import User
 from mentors import selectors, services
 from mentors.models import (
@@ -109,7 +109,11 @@ class MentorAdmin(TenantAdmin):
                     filter=Q(sessions__held_on__gte=since, sessions__archived_at__isnull=True),
                     distinct=True,
                 ),
-                average_rating=Avg("sessions__ratings__score"),
+                # Only ratings of sessions with enough raters to stay anonymous (selectors.MIN_RATERS).
+                average_rating=Avg(
+                    "sessions__ratings__score",
+                    filter=Q(sessions__in=_sessions_with_enough_raters(request)),
+                ),
             )
         )
 
@@ -315,6 +319,12 @@ class DevelopmentGoalAdmin(SharedGoalsOnlyMixin, TenantAdmin):
         return f"{selectors.goal_progress(obj)}%"
 
 
+def _sessions_with_enough_raters(request):
+    """Ids of the request's sessions whose ratings may be shown (``selectors.MIN_RATERS`` raters or more)."""
+    sessions = scope_for_request(MentoringSession.objects.all(), request)
+    return sessions.annotate(raters=Count("ratings")).filter(raters__gte=selectors.MIN_RATERS).values("id")
+
+
 class SessionAttendanceInline(ReadOnlyInline):
     model = SessionAttendance
     fields = ["enrollment"]
@@ -327,8 +337,14 @@ class SessionRatingInline(ReadOnlyInline):
     """Scores and comments; who gave them is not shown, as for the mentor."""
 
     model = SessionRating
-    fields = ["score", "comment", "created_at"]
+    fields = ["score", "comment"]
     readonly_fields = fields
+    verbose_name_plural = _("ratings (shown from 3 raters on, so that nobody can be recognised)")
+
+    def get_queryset(self, request):
+        # With fewer raters, the mentees present beside the ratings would say whose rating it is.
+        enough = _sessions_with_enough_raters(request)
+        return super().get_queryset(request).filter(session__in=enough).order_by("score", "comment")
 
 
 @admin.register(MentoringSession)
@@ -368,8 +384,8 @@ class MentoringSessionAdmin(TenantAdmin):
 
     @admin.display(description=_("rating"), ordering="ratings_average")
     def rating_display(self, obj: MentoringSession) -> str:
-        if not obj.ratings_total:
-            return "–"
+        if obj.ratings_total < selectors.MIN_RATERS:
+            return "–"  # too few raters to stay anonymous
         return f"{obj.ratings_average:.1f} ({obj.ratings_total})"
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core import signing
-from django.db.models import Avg, Count, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import Avg, Case, Count, FloatField, Max, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 
 from core.models import Organization, User
@@ -230,10 +230,33 @@ def essentials_for_run(*, organization: Organization, run) -> RunMentoringEssent
 # --- Sessions and ratings ----------------------------------------------------------------
 
 
-def with_session_details(queryset: QuerySet[MentoringSession]) -> QuerySet[MentoringSession]:
-    """Sessions with their rating count and average, mentor and mentees present."""
+#: Ratings stay anonymous: a session's average, scores and comments are shown (portal,
+#: admin, API, reports) only once at least this many mentees rated it. With fewer, the
+#: session's list of mentees present would tell whose rating it is.
+MIN_RATERS = 3
+
+
+def sessions_with_enough_raters(*, organization: Organization) -> QuerySet:
+    """Ids of the sessions whose ratings may be shown (at least :data:`MIN_RATERS` raters)."""
     return (
-        queryset.annotate(rating_count=Count("ratings"), rating_average=Avg("ratings__score"))
+        MentoringSession.objects.for_organization(organization)
+        .annotate(raters=Count("ratings"))
+        .filter(raters__gte=MIN_RATERS)
+        .values("id")
+    )
+
+
+def with_session_details(queryset: QuerySet[MentoringSession]) -> QuerySet[MentoringSession]:
+    """Sessions with their rating count and average (NULL below :data:`MIN_RATERS`), mentor and mentees present."""
+    return (
+        queryset.annotate(rating_count=Count("ratings"))
+        .annotate(
+            rating_average=Case(
+                When(rating_count__gte=MIN_RATERS, then=Avg("ratings__score")),
+                default=Value(None),
+                output_field=FloatField(),
+            )
+        )
         .select_related("mentor__user")
         .prefetch_related("attendees__participant", "attendees__team")
         .order_by("-held_on", "-id")
@@ -254,10 +277,18 @@ def session_for_mentor(*, organization: Organization, mentor: Mentor, session_id
 
 
 def session_ratings_for_mentor(*, organization: Organization, mentor: Mentor) -> list[dict]:
-    """The mentor's ratings without who gave them (score, comment, session date)."""
+    """The mentor's ratings without who gave them (score, comment, session date).
+
+    Only from sessions with at least :data:`MIN_RATERS` raters: one mentee's rating of a
+    one-to-one session would name itself.
+    """
     rows = (
         SessionRating.objects.for_organization(organization)
-        .filter(session__mentor=mentor, session__archived_at__isnull=True)
+        .filter(
+            session__mentor=mentor,
+            session__archived_at__isnull=True,
+            session__in=sessions_with_enough_raters(organization=organization),
+        )
         .order_by("-session__held_on", "score", "comment")
         .values("score", "comment", "session__held_on", "session__topics")
     )
@@ -273,9 +304,14 @@ def session_ratings_for_mentor(*, organization: Organization, mentor: Mentor) ->
 
 
 def mentor_rating_summary(*, organization: Organization, mentor: Mentor) -> dict:
+    """The mentor's average over the sessions whose ratings may be shown (see :data:`MIN_RATERS`)."""
     summary = (
         SessionRating.objects.for_organization(organization)
-        .filter(session__mentor=mentor, session__archived_at__isnull=True)
+        .filter(
+            session__mentor=mentor,
+            session__archived_at__isnull=True,
+            session__in=sessions_with_enough_raters(organization=organization),
+        )
         .aggregate(average=Avg("score"), count=Count("id"))
     )
     return {"average": summary["average"], "count": summary["count"]}
@@ -296,7 +332,11 @@ def mentor_activity_by_month(*, organization: Organization, since: datetime.date
     )
     ratings = (
         SessionRating.objects.for_organization(organization)
-        .filter(session__archived_at__isnull=True, session__held_on__gte=since)
+        .filter(
+            session__archived_at__isnull=True,
+            session__held_on__gte=since,
+            session__in=sessions_with_enough_raters(organization=organization),
+        )
         .annotate(month=TruncMonth("session__held_on"))
         .values("session__mentor_id", "month")
         .annotate(average=Avg("score"), count=Count("id"))

@@ -413,6 +413,7 @@ def session_list(request):
         "sessions": list(selectors.sessions_for_mentor(organization=organization, mentor=mentor)),
         "ratings": selectors.session_ratings_for_mentor(organization=organization, mentor=mentor),
         "rating": selectors.mentor_rating_summary(organization=organization, mentor=mentor),
+        "min_raters": selectors.MIN_RATERS,
     }
     return render(request, "mentors/session_list.html", context)
 
@@ -445,7 +446,7 @@ def session_detail(request, session_id: int):
         )
     except MentoringSession.DoesNotExist:
         raise Http404
-    return render(request, "mentors/session_detail.html", {"session": session})
+    return render(request, "mentors/session_detail.html", {"session": session, "min_raters": selectors.MIN_RATERS})
 
 
 # --- Links that work without an account: invitations and session ratings -------------------------

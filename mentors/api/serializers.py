@@ -253,7 +253,14 @@ class MentoringSessionSerializer(TenantModelSerializer):
     )
     attendees = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Enrollment.objects.all())
     rating_count = serializers.IntegerField(read_only=True)
-    rating_average = serializers.FloatField(read_only=True, allow_null=True)
+    rating_average = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text=(
+            "Average score (1-5), null until at least 3 mentees rated the session: with fewer, "
+            "the attendees would tell whose rating it is."
+        ),
+    )
 
     class Meta:
         model = MentoringSession

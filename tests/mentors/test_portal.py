@@ -425,13 +425,19 @@ def test_a_session_cannot_include_someone_elses_mentee(portal, run, organization
     assert not MentoringSession.objects.for_organization(organization).exists()
 
 
-def test_ratings_are_shown_to_the_mentor_without_names(portal, organization, portal_mentor, mentee):
+def test_ratings_are_shown_to_the_mentor_without_names(portal, organization, run, portal_mentor, mentee):
+    # Three raters: fewer would keep the session's ratings hidden (tests/mentors/test_rating_anonymity.py).
+    present = [mentee, *(EnrollmentFactory(run=run) for _ in range(2))]
+    for enrollment in present[1:]:
+        program_services.mentor_assign(organization=organization, run=run, mentor=portal_mentor, enrollment=enrollment)
     session = services.session_log(
-        organization=organization, mentor=portal_mentor, held_on=datetime.date(2026, 4, 7), attendees=[mentee]
+        organization=organization, mentor=portal_mentor, held_on=datetime.date(2026, 4, 7), attendees=present
     )
     services.session_rate(
         organization=organization, session=session, participant=mentee.participant, score=4, comment="Very concrete"
     )
+    for enrollment in present[1:]:
+        services.session_rate(organization=organization, session=session, participant=enrollment.participant, score=4)
     content = portal.get(url("session_list")).content.decode()
     assert "Very concrete" in content and "4 / 5" in content
     assert mentee.participant.name not in content.split("My ratings")[-1]

@@ -82,10 +82,25 @@ def test_goals_due_for_check_in_follow_each_goals_cadence(organization, portal_m
     assert selectors.goals_due_for_check_in(organization=organization, today=today) == [weekly]
 
 
-def test_activity_by_month_counts_sessions_and_averages_ratings(organization, portal_mentor, mentee, foreign_mentor):
+def _three_mentees(run, mentor, mentee):
+    """``mentee`` and two more: a session's ratings count from three raters on (anonymity)."""
+    from programs import services as program_services
+    from tests.factories.programs import EnrollmentFactory
+
+    more = [EnrollmentFactory(run=run) for _ in range(2)]
+    for enrollment in more:
+        program_services.mentor_assign(organization=run.organization, run=run, mentor=mentor, enrollment=enrollment)
+    return [mentee, *more]
+
+
+def test_activity_by_month_counts_sessions_and_averages_ratings(
+    organization, run, portal_mentor, mentee, foreign_mentor
+):
     april = datetime.date(2026, 4, 7)
-    rated = services.session_log(organization=organization, mentor=portal_mentor, held_on=april, attendees=[mentee])
-    services.session_rate(organization=organization, session=rated, participant=mentee.participant, score=4)
+    present = _three_mentees(run, portal_mentor, mentee)
+    rated = services.session_log(organization=organization, mentor=portal_mentor, held_on=april, attendees=present)
+    for enrollment, score in zip(present, (3, 4, 5), strict=True):
+        services.session_rate(organization=organization, session=rated, participant=enrollment.participant, score=score)
     MentoringSessionFactory(mentor=portal_mentor, held_on=datetime.date(2026, 4, 20), duration_minutes=30)
     MentoringSessionFactory(mentor=portal_mentor, held_on=datetime.date(2026, 5, 2))
     MentoringSessionFactory(mentor=foreign_mentor, held_on=april)
@@ -99,7 +114,7 @@ def test_activity_by_month_counts_sessions_and_averages_ratings(organization, po
             "sessions": 2,
             "minutes": 90,
             "rating_average": 4.0,
-            "rating_count": 1,
+            "rating_count": 3,
         },
         {
             "mentor_id": portal_mentor.pk,
@@ -112,16 +127,18 @@ def test_activity_by_month_counts_sessions_and_averages_ratings(organization, po
     ]
 
 
-def test_ratings_for_the_mentor_carry_no_rater(organization, portal_mentor, mentee):
+def test_ratings_for_the_mentor_carry_no_rater(organization, run, portal_mentor, mentee):
+    present = _three_mentees(run, portal_mentor, mentee)
     session = services.session_log(
-        organization=organization, mentor=portal_mentor, held_on=datetime.date(2026, 4, 7), attendees=[mentee]
+        organization=organization, mentor=portal_mentor, held_on=datetime.date(2026, 4, 7), attendees=present
     )
-    services.session_rate(organization=organization, session=session, participant=mentee.participant, score=5)
+    for enrollment in present:
+        services.session_rate(organization=organization, session=session, participant=enrollment.participant, score=5)
     rows = selectors.session_ratings_for_mentor(organization=organization, mentor=portal_mentor)
-    assert rows == [{"score": 5, "comment": "", "held_on": datetime.date(2026, 4, 7), "topics": ""}]
+    assert rows == [{"score": 5, "comment": "", "held_on": datetime.date(2026, 4, 7), "topics": ""}] * 3
     assert selectors.mentor_rating_summary(organization=organization, mentor=portal_mentor) == {
         "average": 5.0,
-        "count": 1,
+        "count": 3,
     }
 
 
