@@ -514,6 +514,20 @@ class ValueSurvey(TenantModel):
         now = now or timezone.now()
         return self.opens_at <= now < self.closes_at
 
+    def stage_opens_at(self):
+        """The start of the stage's (milestone's) due date, local to the organization; None without a stage."""
+        if not self.milestone_id:
+            return None
+        import datetime
+        import zoneinfo
+
+        try:
+            organization = self.organization if self.organization_id else self.milestone.organization
+            zone = zoneinfo.ZoneInfo(organization.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = zoneinfo.ZoneInfo("Asia/Seoul")
+        return datetime.datetime.combine(self.milestone.due_on, datetime.time(), tzinfo=zone)
+
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
@@ -524,6 +538,9 @@ class ValueSurvey(TenantModel):
                 raise ValidationError({"run": _("Choose the run of the milestone for a stage survey.")})
             if self.milestone.run_id != self.run_id:
                 raise ValidationError({"milestone": _("The milestone belongs to another run.")})
+            # A stage survey opens when its stage is reached: the start of the milestone's
+            # due date in the organization's time zone.
+            self.opens_at = self.stage_opens_at()
         if not (self.ask_participants or self.ask_mentors):
             raise ValidationError({"ask_participants": _("Ask participants, mentors or both.")})
 

@@ -473,10 +473,11 @@ def value_survey_create(
     organization: Organization,
     program,
     title: str,
-    opens_at: datetime,
+    opens_at: datetime | None,
     closes_at: datetime,
     statements: Sequence[Mapping],
     run=None,
+    milestone=None,
     introduction: str = "",
     is_anonymous: bool = False,
     ask_participants: bool = True,
@@ -485,11 +486,15 @@ def value_survey_create(
     """Create a survey with the value statements the organization believes it delivers.
 
     Each statement is a mapping with ``text``, ``tier`` and ``predicted_importance``.
+    A survey of one stage (``milestone``, of ``run``) opens on the milestone's due date
+    (``opens_at`` is then taken from it). Invitations go out through the reminders
+    when the survey opens (:mod:`notifications.planning`).
     """
     survey = ValueSurvey(
         organization=organization,
         program=program,
         run=run,
+        milestone=milestone,
         title=title,
         introduction=introduction,
         opens_at=opens_at,
@@ -498,6 +503,8 @@ def value_survey_create(
         ask_participants=ask_participants,
         ask_mentors=ask_mentors,
     )
+    if milestone is not None and survey.opens_at is None:
+        survey.opens_at = survey.stage_opens_at()
     survey.full_clean()
     survey.save()
     for position, data in enumerate(statements, start=1):
@@ -514,7 +521,16 @@ def value_survey_create(
         except ValidationError as error:
             raise ValidationError({f"statements[{position}]": error.messages}) from error
         statement.save()
+    _plan_invitations_soon(organization=organization, survey=survey)
     return survey
+
+
+def _plan_invitations_soon(*, organization: Organization, survey: ValueSurvey) -> None:
+    """A survey that is open already: plan its invitations right after the commit, not at the next beat."""
+    if survey.is_open():
+        from notifications.services import notifications_plan_soon
+
+        notifications_plan_soon(organization=organization)
 
 
 def respondent_key(*, survey: ValueSurvey, enrollment=None, mentor=None) -> str:

@@ -55,6 +55,17 @@ class NotificationSettingsForm(forms.ModelForm):
         required=False,
         help_text=_("Only kinds that are switched on are posted, and only when a webhook URL is set."),
     )
+    survey_reminder_lead_days = forms.IntegerField(
+        label=capfirst(_("survey reminder lead (days)")),
+        required=False,
+        min_value=1,
+        max_value=30,
+        help_text=_("Remind those who have not answered a survey this many days before it closes (empty: 3)."),
+    )
+
+    def clean_survey_reminder_lead_days(self):
+        value = self.cleaned_data.get("survey_reminder_lead_days")
+        return NotificationSettings._meta.get_field("survey_reminder_lead_days").default if value is None else value
 
     class Meta:
         model = NotificationSettings
@@ -95,7 +106,17 @@ class NotificationSettingsAdmin(TenantAdmin):
                 "description": _("Local times of the organization's time zone; daylight saving is taken care of."),
             },
         ),
-        (_("What"), {"fields": ["enabled_kinds", "milestone_lead_days", "assessment_closing_lead_days", "survey_reminder_lead_days"]}),
+        (
+            _("What"),
+            {
+                "fields": [
+                    "enabled_kinds",
+                    "milestone_lead_days",
+                    "assessment_closing_lead_days",
+                    "survey_reminder_lead_days",
+                ]
+            },
+        ),
         (_("Help requests"), {"fields": ["help_request_response_hours", "help_request_escalation_hours"]}),
         (_("Team chat"), {"fields": ["webhook_url", "webhook_kinds"]}),
     ]

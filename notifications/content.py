@@ -354,3 +354,96 @@ def digest_for_mentor(*, name: str, week_of: datetime.date, mentees: list[Mentee
         action_label=_("Open my mentees"),
         greeting_name=name,
     )
+
+
+# --- The participant's side: welcome, help answers, surveys, a lost link -----------------------
+
+
+def welcome(*, name: str, run, link: str) -> Message:
+    return Message(
+        subject=_("Welcome to %(run)s") % {"run": run.name},
+        lines=[
+            _("You are enrolled in %(run)s of %(program)s (%(start)s to %(end)s).")
+            % {
+                "run": run.name,
+                "program": run.program.name,
+                "start": format_day(run.starts_on),
+                "end": format_day(run.ends_on),
+            },
+            _(
+                "Your own page is one tap away: your milestones, a two-minute check-in, and help from "
+                "your mentors. Keep this email; the link is personal, so please do not share it."
+            ),
+        ],
+        action_url=link,
+        action_label=_("Open my page"),
+        greeting_name=name,
+    )
+
+
+def help_request_new(*, name: str, help_request, who: str, run, link: str) -> Message:
+    return Message(
+        subject=_("%(who)s asks for your help") % {"who": who},
+        lines=[_("%(who)s (%(run)s) just asked for help:") % {"who": who, "run": run.name}],
+        items=_aid_items(help_request),
+        action_url=link,
+        action_label=_("Answer"),
+        greeting_name=name,
+    )
+
+
+def help_request_answered(*, name: str, help_request, answered_by: str, body: str, link: str) -> Message:
+    return Message(
+        subject=_("%(who)s answered your help request") % {"who": answered_by},
+        lines=[
+            _("You asked: %(text)s") % {"text": help_request.desired_outcome or help_request.act},
+            _("%(who)s wrote:") % {"who": answered_by},
+            body,
+        ],
+        action_url=link,
+        action_label=_("Open my page"),
+        greeting_name=name,
+    )
+
+
+def survey_invitation(*, name: str, survey, closes_on, reminder: bool, link: str) -> Message:
+    values = {"survey": survey.title, "date": format_day(closes_on)}
+    if reminder:
+        subject = _("Closing soon: %(survey)s") % values
+        first = _("The survey “%(survey)s” closes on %(date)s and we have not heard from you yet.") % values
+    else:
+        subject = _("Your opinion, please: %(survey)s") % values
+        first = _("The survey “%(survey)s” is open until %(date)s.") % values
+    lines = [first]
+    if survey.introduction:
+        lines.append(survey.introduction)
+    lines.append(
+        _("It takes about five minutes. Your answers are anonymous.")
+        if survey.is_anonymous
+        else _("It takes about five minutes.")
+    )
+    return Message(
+        subject=subject,
+        lines=lines,
+        action_url=link,
+        action_label=_("Answer the survey"),
+        greeting_name=name,
+    )
+
+
+def lost_link(*, name: str, run, link: str, valid_days: int) -> Message:
+    return Message(
+        subject=_("Your link to %(run)s") % {"run": run.name},
+        lines=[
+            _("Someone (we hope you) asked for a new link to your page in %(run)s.") % {"run": run.name},
+            ngettext(
+                "The link works for %(days)d day. If you did not ask for it, you can ignore this email.",
+                "The link works for %(days)d days. If you did not ask for it, you can ignore this email.",
+                valid_days,
+            )
+            % {"days": valid_days},
+        ],
+        action_url=link,
+        action_label=_("Open my page"),
+        greeting_name=name,
+    )

@@ -107,3 +107,12 @@ def unsubscribe_token_read(token: str) -> dict | None:
         }
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
+
+
+def survey_link(*, survey, enrollment=None, mentor=None) -> str:
+    """The signed page where a participant (enrollment) or a mentor answers a value-gap survey."""
+    try:
+        from assessments.links import survey_link as make
+    except ImportError:
+        return ""
+    return absolute(make(survey=survey, enrollment=enrollment, mentor=mentor))

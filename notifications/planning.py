@@ -96,6 +96,7 @@ class Planner:
         self.organization = data.organization
         self.settings = data.settings
         self.rules = SendingRules.for_organization(data.organization, data.settings)
+        self.now: datetime.datetime | None = None  # the moment of planning (for messages of a moment)
 
     # --- entry points ------------------------------------------------------------------
 
@@ -107,6 +108,7 @@ class Planner:
         "plan now", the demo). Time-based kinds whenever their moment has passed.
         """
         planned: list[Planned] = []
+        self.now = now
         if not respect_send_window or self.rules.daily_window_is_open(now):
             planned.extend(self.daily(self.rules.local_date(now), at=now))
         planned.extend(self.timed(until=now))
@@ -115,6 +117,7 @@ class Planner:
     def preview(self, now: datetime.datetime, *, days: int = PREVIEW_DAYS) -> list[Planned]:
         """What would be planned over the next ``days`` days if nothing changed, in order."""
         planned: list[Planned] = []
+        self.now = now
         today = self.rules.local_date(now)
         for offset in range(days):
             day = today + datetime.timedelta(days=offset)
@@ -147,7 +150,13 @@ class Planner:
         return planned
 
     def timed(self, *, until: datetime.datetime) -> list[Planned]:
-        return list(self._help_requests(until))
+        return [
+            *self._help_requests(until),
+            *self._help_requests_new(until),
+            *self._help_replies(until),
+            *self._welcomes(until),
+            *self._surveys(until),
+        ]
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -717,3 +726,224 @@ class Planner:
 
     def _reason_digest(self) -> str:
         return _("Weekly, on the first send day on or after the digest day.")
+
+    # --- the participant's side: messages of a moment ----------------------------------------
+    #
+    # Planned whenever planning runs (beat, and at once after the event through
+    # services.notifications_plan_soon), at the first allowed moment after the event.
+
+    def _recent(self, moment: datetime.datetime) -> bool:
+        """Not older than a week: a planner that was down still sends, a new rule does not mail the past."""
+        from notifications.selectors import RECENT_MESSAGE_DAYS
+
+        return self.rules.local_date(moment) >= self.data.today - datetime.timedelta(days=RECENT_MESSAGE_DAYS)
+
+    def _welcomes(self, until: datetime.datetime) -> Iterable[Planned]:
+        kind = Kind.WELCOME
+        if not self.enabled(kind):
+            return
+        for enrollment in self.data.enrollments:
+            run = self.data.runs[enrollment.run_id]
+            started = datetime.datetime.combine(run.starts_on, datetime.time(), tzinfo=self.rules.zone)
+            trigger = max(enrollment.created_at, started)
+            if trigger > until or not self._recent(trigger):
+                continue
+            reason = functools.partial(self._reason_welcome, run)
+            for person in self.data.people_of_enrollment.get(enrollment.id, []):
+                yield self._to_person(
+                    person,
+                    kind=kind,
+                    subject_key=f"enrollment:{enrollment.id}",
+                    slot="welcome",
+                    run_id=run.id,
+                    scheduled=self.rules.next_allowed_moment(trigger),
+                    reason=reason,
+                    build=functools.partial(self._build_welcome, run, enrollment),
+                )
+
+    def _build_welcome(self, run, enrollment, person) -> content.Message:
+        return content.welcome(name=person.name, run=run, link=links.participant_link(enrollment, "home"))
+
+    def _reason_welcome(self, run) -> str:
+        return _("Enrolled in %(run)s, which started on %(date)s.") % {
+            "run": run.name,
+            "date": content.format_day(run.starts_on),
+        }
+
+    def _help_requests_new(self, until: datetime.datetime) -> Iterable[Planned]:
+        kind = Kind.HELP_REQUEST_NEW
+        if not self.enabled(kind):
+            return
+        data = self.data
+        now = self.now or until
+        response = datetime.timedelta(hours=self.settings.help_request_response_hours)
+        for help_request in data.help_requests:
+            # Until the response target passes; then "unanswered" takes over.
+            if help_request.created_at > until or now >= help_request.created_at + response:
+                continue
+            enrollment = help_request.enrollment
+            run = data.runs.get(enrollment.run_id)
+            if run is None:
+                continue
+            who = _enrollment_name(enrollment)
+            subject_key = f"help_request:{help_request.id}"
+            scheduled = self.rules.next_allowed_moment(help_request.created_at)
+            reason = self._reason_help_new
+            for mentor in data.mentors_for(enrollment):
+                yield self._to_person(
+                    data.mentor_person(mentor),
+                    kind=kind,
+                    subject_key=subject_key,
+                    slot="new",
+                    run_id=run.id,
+                    scheduled=scheduled,
+                    reason=reason,
+                    build=functools.partial(self._build_help_new, help_request, who, run),
+                )
+            if self.webhook_wanted(kind):
+                yield self._to_webhook(
+                    kind=kind,
+                    subject_key=subject_key,
+                    slot="new",
+                    run_id=run.id,
+                    scheduled=scheduled,
+                    reason=reason,
+                    build=functools.partial(self._build_help_new_for_team, help_request, who, run),
+                )
+
+    def _build_help_new(self, help_request, who, run, person) -> content.Message:
+        return content.help_request_new(
+            name=person.name,
+            help_request=help_request,
+            who=who,
+            run=run,
+            link=links.help_request_reply_link(help_request),
+        )
+
+    def _build_help_new_for_team(self, help_request, who, run) -> content.Message:
+        return content.help_request_new(
+            name="",
+            help_request=help_request,
+            who=who,
+            run=run,
+            link=links.admin_link("programs_helprequest_change", help_request.id),
+        )
+
+    def _reason_help_new(self) -> str:
+        return _("A new help request: its mentors hear of it at once.")
+
+    def _help_replies(self, until: datetime.datetime) -> Iterable[Planned]:
+        kind = Kind.HELP_REQUEST_REPLY
+        if not self.enabled(kind):
+            return
+        enrollments = {e.id: e for e in self.data.enrollments}
+        for reply in self.data.replies:
+            if reply.created_at > until or not self._recent(reply.created_at):
+                continue
+            enrollment = enrollments.get(reply.help_request.enrollment_id)
+            if enrollment is None:  # no longer active, or its run is not
+                continue
+            for person in self.data.people_of_enrollment.get(enrollment.id, []):
+                yield self._to_person(
+                    person,
+                    kind=kind,
+                    subject_key=f"help_reply:{reply.id}",
+                    slot="reply",
+                    run_id=enrollment.run_id,
+                    scheduled=self.rules.next_allowed_moment(reply.created_at),
+                    reason=self._reason_help_reply,
+                    build=functools.partial(self._build_help_reply, reply, enrollment),
+                )
+
+    def _build_help_reply(self, reply, enrollment, person) -> content.Message:
+        author = reply.mentor.user if reply.mentor_id and reply.mentor else reply.author
+        answered_by = (author.name or author.email) if author else _("Your mentor")
+        return content.help_request_answered(
+            name=person.name,
+            help_request=reply.help_request,
+            answered_by=answered_by,
+            body=reply.body,
+            link=links.participant_link(enrollment, "home"),
+        )
+
+    def _reason_help_reply(self) -> str:
+        return _("The participant's help request was answered.")
+
+    # --- value-gap surveys -----------------------------------------------------------------
+
+    def _surveys(self, until: datetime.datetime) -> Iterable[Planned]:
+        from assessments.services import respondent_key
+
+        data = self.data
+        now = self.now or until
+        lead = datetime.timedelta(days=self.settings.survey_reminder_lead_days)
+        for survey in data.surveys:
+            if survey.opens_at > until or now >= survey.closes_at:
+                continue
+            reminder_at = survey.closes_at - lead
+            reminding = reminder_at <= until and reminder_at > survey.opens_at
+            kind = Kind.SURVEY_REMINDER if reminding else Kind.SURVEY_INVITATION
+            if not self.enabled(kind):
+                continue
+            closes_on = self.rules.local_date(survey.closes_at - datetime.timedelta(microseconds=1))
+            if reminding:
+                slot, scheduled = f"closes:{closes_on.isoformat()}", self.rules.next_allowed_moment(reminder_at)
+            else:
+                opens_on = self.rules.local_date(survey.opens_at)
+                slot, scheduled = f"opens:{opens_on.isoformat()}", self.rules.next_allowed_moment(survey.opens_at)
+            reason = functools.partial(self._reason_survey, survey, closes_on, reminding)
+            if survey.run_id:
+                run_ids = [survey.run_id]
+            else:
+                run_ids = [r.id for r in data.runs.values() if r.program_id == survey.program_id]
+            if survey.ask_participants:
+                for enrollment in data.enrollments:
+                    if enrollment.run_id not in run_ids:
+                        continue
+                    if (survey.id, respondent_key(survey=survey, enrollment=enrollment)) in data.survey_answered:
+                        continue
+                    for person in data.people_of_enrollment.get(enrollment.id, []):
+                        yield self._to_person(
+                            person,
+                            kind=kind,
+                            subject_key=f"survey:{survey.id}:enrollment:{enrollment.id}",
+                            slot=slot,
+                            run_id=enrollment.run_id,
+                            scheduled=scheduled,
+                            reason=reason,
+                            build=functools.partial(
+                                self._build_survey, survey, closes_on, reminding, {"enrollment": enrollment}
+                            ),
+                        )
+            if survey.ask_mentors:
+                mentors = {}
+                for run_id in run_ids:
+                    mentors.update(data.mentors_of_run.get(run_id, {}))
+                for mentor in mentors.values():
+                    if (survey.id, respondent_key(survey=survey, mentor=mentor)) in data.survey_answered:
+                        continue
+                    yield self._to_person(
+                        data.mentor_person(mentor),
+                        kind=kind,
+                        subject_key=f"survey:{survey.id}:mentor:{mentor.id}",
+                        slot=slot,
+                        run_id=survey.run_id,
+                        scheduled=scheduled,
+                        reason=reason,
+                        build=functools.partial(self._build_survey, survey, closes_on, reminding, {"mentor": mentor}),
+                    )
+
+    def _build_survey(self, survey, closes_on, reminding, respondent, person) -> content.Message:
+        return content.survey_invitation(
+            name=person.name,
+            survey=survey,
+            closes_on=closes_on,
+            reminder=reminding,
+            link=links.survey_link(survey=survey, **respondent),
+        )
+
+    def _reason_survey(self, survey, closes_on, reminding) -> str:
+        values = {"survey": survey.title, "date": content.format_day(closes_on)}
+        if reminding:
+            return _("“%(survey)s” closes on %(date)s and this person has not answered yet.") % values
+        return _("“%(survey)s” is open until %(date)s.") % values

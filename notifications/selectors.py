@@ -68,6 +68,10 @@ class PlanningData:
     windows: list = field(default_factory=list)
     assessed: set = field(default_factory=set)  # (window id, enrollment id, "self" | "mentor:<id>")
     goals: list = field(default_factory=list)
+    mentors_of_run: dict = field(default_factory=lambda: defaultdict(dict))  # run id -> {mentor id: Mentor}
+    replies: list = field(default_factory=list)  # recent answers to help requests
+    surveys: list = field(default_factory=list)  # value-gap surveys open (or opening) now
+    survey_answered: set = field(default_factory=set)  # (survey id, respondent key)
 
     def mentor_person(self, mentor) -> Person:
         return Person.of_user(mentor.user)
@@ -119,7 +123,10 @@ def planning_data(
         settings=settings or notification_settings_for(organization=organization),
         today=today,
     )
-    data.runs = {run.id: run for run in Run.objects.for_organization(organization).filter(status=Run.Status.ACTIVE)}
+    data.runs = {
+        run.id: run
+        for run in Run.objects.for_organization(organization).filter(status=Run.Status.ACTIVE).select_related("program")
+    }
     run_ids = list(data.runs)
 
     data.enrollments = list(
@@ -153,6 +160,7 @@ def planning_data(
             data.direct_mentors_of_enrollment[assignment.enrollment_id].append(assignment.mentor)
         else:
             data.run_wide_mentors[assignment.run_id].append(assignment.mentor)
+        data.mentors_of_run[assignment.run_id].setdefault(assignment.mentor_id, assignment.mentor)
 
     data.milestones = list(
         Milestone.objects.for_organization(organization)
@@ -194,7 +202,97 @@ def planning_data(
     data.unsubscribed = set(Unsubscribe.objects.for_organization(organization).values_list("email", "kind"))
     _load_assessment_windows(data, run_ids)
     _load_goals(data)
+    _load_replies(data, run_ids)
+    _load_surveys(data)
     return data
+
+
+# Answers to help requests and welcomes older than this are not sent any more (a planner
+# that was down for a day still sends them; a new rule does not mail the whole history).
+RECENT_MESSAGE_DAYS = 7
+
+
+def _load_replies(data: PlanningData, run_ids: list[int]) -> None:
+    from programs.models import HelpRequestReply
+
+    since = datetime.datetime.combine(data.today, datetime.time(), tzinfo=datetime.UTC) - datetime.timedelta(
+        days=RECENT_MESSAGE_DAYS + 1
+    )
+    data.replies = list(
+        HelpRequestReply.objects.for_organization(data.organization)
+        .filter(
+            help_request__enrollment__run_id__in=run_ids,
+            help_request__archived_at__isnull=True,
+            created_at__gte=since,
+        )
+        .select_related("help_request", "mentor__user", "author")
+        .order_by("created_at", "id")
+    )
+
+
+def _load_surveys(data: PlanningData) -> None:
+    """Value-gap surveys of the active runs' programs that are open (or open within the horizon)."""
+    from assessments.models import SurveyResponse, ValueSurvey
+
+    program_ids = {run.program_id for run in data.runs.values()}
+    if not program_ids:
+        return
+    today_start = datetime.datetime.combine(data.today, datetime.time(), tzinfo=datetime.UTC)
+    data.surveys = list(
+        ValueSurvey.objects.for_organization(data.organization)
+        .filter(program_id__in=program_ids, closes_at__gt=today_start - datetime.timedelta(days=1))
+        .filter(opens_at__lt=today_start + datetime.timedelta(days=30))
+        .filter(Q(run__isnull=True) | Q(run_id__in=list(data.runs)))
+        .order_by("opens_at", "id")
+    )
+    if data.surveys:
+        data.survey_answered = set(
+            SurveyResponse.objects.for_organization(data.organization)
+            .filter(survey__in=[s.id for s in data.surveys])
+            .values_list("survey_id", "respondent_key")
+        )
+
+
+def unsubscribes_of(*, organization: Organization, email: str) -> list[tuple[str, str]]:
+    return list(
+        Unsubscribe.objects.for_organization(organization)
+        .filter(email=email.strip().lower())
+        .values_list("email", "kind")
+    )
+
+
+def active_enrollments_of_email(*, organization: Organization, email: str) -> list[tuple]:
+    """(enrollment, Person) for every active enrollment of this address, alone or in a team; [] if none.
+
+    Active: the enrollment is active and not archived, its run not finished.
+    """
+    from programs.models import Enrollment, Participant, Run, TeamMembership
+
+    email = (email or "").strip()
+    if not email:
+        return []
+    participants = {
+        p.id: p for p in Participant.objects.for_organization(organization).filter(email__iexact=email).order_by("id")
+    }
+    if not participants:
+        return []
+    team_of = defaultdict(list)
+    for membership in TeamMembership.objects.for_organization(organization).filter(participant_id__in=participants):
+        team_of[membership.team_id].append(membership.participant_id)
+    enrollments = (
+        Enrollment.objects.for_organization(organization)
+        .filter(Q(participant_id__in=participants) | Q(team_id__in=list(team_of)))
+        .filter(status=Enrollment.Status.ACTIVE, archived_at__isnull=True)
+        .exclude(run__status=Run.Status.FINISHED)
+        .select_related("run", "run__program")
+        .order_by("id")
+    )
+    found = []
+    for enrollment in enrollments:
+        ids = [enrollment.participant_id] if enrollment.participant_id else team_of[enrollment.team_id]
+        for participant_id in ids[:1]:
+            found.append((enrollment, Person.of_participant(participants[participant_id])))
+    return found
 
 
 def _load_assessment_windows(data: PlanningData, run_ids: list[int]) -> None:
@@ -321,3 +419,61 @@ def runs_for_preview(*, organization: Organization) -> QuerySet:
 def public_base_url() -> str:
     """The address people reach the platform at, for links in messages."""
     return getattr(django_settings, "PUBLIC_BASE_URL", "http://127.0.0.1:8000/").rstrip("/")
+
+
+# --- Survey response rates -------------------------------------------------------------------
+
+#: Outbox states in which an invitation counts as sent (handed over, or possibly so).
+INVITED_STATUSES = (Notification.Status.SENT, Notification.Status.SENDING, Notification.Status.UNCERTAIN)
+
+
+def with_survey_response_rates(queryset, *, organization: Organization):
+    """Annotate value-gap surveys with who was invited and who answered, participants and mentors apart.
+
+    ``invited_participants`` counts enrollments (a team is one), ``invited_mentors``
+    mentors, each once however many invitations and reminders they got;
+    ``answered_participants`` / ``answered_mentors`` count responses. One query for a
+    whole page of surveys (subqueries, no join that multiplies rows).
+    """
+    from django.db.models import CharField, Count, IntegerField, OuterRef, Subquery, Value
+    from django.db.models.functions import Cast, Coalesce, Concat
+
+    from assessments.models import SurveyResponse
+    from notifications.models import Channel, Kind
+
+    def invited(who: str):
+        prefix = Concat(
+            Value("survey:"), Cast(OuterRef("pk"), CharField()), Value(f":{who}:"), output_field=CharField()
+        )
+        rows = (
+            Notification.objects.for_organization(organization)
+            .filter(
+                kind__in=[Kind.SURVEY_INVITATION, Kind.SURVEY_REMINDER],
+                channel=Channel.EMAIL,
+                status__in=INVITED_STATUSES,
+                subject_key__startswith=prefix,
+            )
+            .order_by()
+            .values("organization")
+            .annotate(count=Count("subject_key", distinct=True))
+            .values("count")
+        )
+        return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+    def answered(kind: str):
+        rows = (
+            SurveyResponse.objects.for_organization(organization)
+            .filter(survey=OuterRef("pk"), respondent_kind=kind)
+            .order_by()
+            .values("survey")
+            .annotate(count=Count("id"))
+            .values("count")
+        )
+        return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+    return queryset.annotate(
+        invited_participants=invited("enrollment"),
+        invited_mentors=invited("mentor"),
+        answered_participants=answered(SurveyResponse.RespondentKind.PARTICIPANT),
+        answered_mentors=answered(SurveyResponse.RespondentKind.MENTOR),
+    )

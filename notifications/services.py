@@ -186,6 +186,89 @@ def notifications_plan(
     return created
 
 
+def notifications_plan_soon(*, organization: Organization) -> None:
+    """Plan the organization's reminders right after the current transaction commits.
+
+    For messages of a moment (a new enrollment, a help request, an answer, a survey that
+    opened): the planner is set-based and idempotent, so ringing it only brings forward
+    what beat's next run would plan anyway, exactly once. A broker that is down loses
+    nothing: beat plans every few minutes.
+    """
+    from notifications.tasks import plan_organization
+
+    def ring() -> None:
+        try:
+            plan_organization.apply_async(
+                kwargs={"organization_id": organization.id},
+                retry=True,
+                retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2},
+            )
+        except Exception:  # the broker is down: beat will plan
+            logger.warning("could not enqueue planning of organization %s", organization.id, exc_info=True)
+
+    rls.after_commit(ring)
+
+
+LOST_LINK_SLOT_MINUTES = 15  # one new link per enrollment and quarter of an hour, however often it is asked
+
+
+@transaction.atomic
+def lost_link_send(*, organization: Organization, email: str, now: datetime.datetime | None = None) -> int:
+    """Mail a fresh home link to every active enrollment of ``email`` in the organization.
+
+    Returns how many messages were queued (0 when the address is unknown: the caller
+    must answer the same either way). Written to the outbox like every message, in the
+    participant's language; quiet hours and unsubscribes apply as for the other kinds.
+    """
+    from programs import links as participant_links
+
+    now = now or timezone.now()
+    settings = selectors.notification_settings_for(organization=organization)
+    if not settings.kind_enabled(Kind.LOST_LINK):
+        return 0
+    rules = SendingRules.for_organization(organization, settings)
+    local = rules.local(now)
+    slot = f"asked:{local:%Y-%m-%dT%H}:{local.minute // LOST_LINK_SLOT_MINUTES}"
+    unsubscribed = {kind for _email, kind in selectors.unsubscribes_of(organization=organization, email=email)}
+    valid_days = participant_links.default_valid_days()
+    planned = []
+    for enrollment, person in selectors.active_enrollments_of_email(organization=organization, email=email):
+
+        def build(enrollment=enrollment, person=person) -> content.Message:
+            return content.lost_link(
+                name=person.name,
+                run=enrollment.run,
+                link=links.participant_link(enrollment, "home"),
+                valid_days=valid_days,
+            )
+
+        planned.append(
+            Planned(
+                kind=Kind.LOST_LINK,
+                channel=Channel.EMAIL,
+                subject_key=f"enrollment:{enrollment.id}",
+                slot=slot,
+                recipient=person,
+                run_id=enrollment.run_id,
+                scheduled_for=rules.next_allowed_moment(now),
+                reason=lambda: _("The participant asked for a new link on the lost-link page."),
+                build=build,
+                language=person.language,
+                unsubscribed=Kind.LOST_LINK.value in unsubscribed,
+            )
+        )
+    existing = selectors.existing_keys(
+        organization=organization, slots={slot}, subject_keys={p.subject_key for p in planned}
+    )
+    new_rows = [_rendered_row(organization, p) for p in planned if p.key not in existing]
+    if not new_rows:
+        return 0
+    created = len(Notification.objects.for_organization(organization).insert_new(new_rows))
+    if created:
+        enqueue_relay(organization_id=organization.id)
+    return created
+
+
 def notifications_preview(
     *, organization: Organization, run=None, now: datetime.datetime | None = None, days: int = 14
 ) -> list[dict]:
@@ -319,6 +402,8 @@ def _no_longer_needed(organization: Organization, row: Notification) -> str:
     from programs.models import Enrollment, HelpRequest, MilestoneProgress
 
     parts = row.subject_key.split(":")
+    if parts[0] == "survey" and len(parts) == 4 and row.kind in (Kind.SURVEY_INVITATION, Kind.SURVEY_REMINDER):
+        return _survey_answered(organization, parts)
     if parts[0] == "help_request" and row.kind in (Kind.HELP_REQUEST_UNANSWERED, Kind.HELP_REQUEST_ESCALATED):
         still_open = (
             HelpRequest.objects.for_organization(organization)
@@ -345,6 +430,25 @@ def _no_longer_needed(organization: Organization, row: Notification) -> str:
         )
         return _("The participant got in touch before the reminder went out.") if spoke_since else ""
     return ""
+
+
+def _survey_answered(organization: Organization, parts: list[str]) -> str:
+    """Why an invitation or reminder to a survey is not needed any more: the person answered, or ''."""
+    from assessments.models import SurveyResponse, ValueSurvey
+    from assessments.services import respondent_key
+    from mentors.models import Mentor
+    from programs.models import Enrollment
+
+    survey = ValueSurvey.objects.for_organization(organization).filter(pk=int(parts[1])).first()
+    if survey is None:
+        return _("The survey was deleted before the invitation went out.")
+    model = Enrollment if parts[2] == "enrollment" else Mentor
+    respondent = model.objects.for_organization(organization).filter(pk=int(parts[3])).first()
+    if respondent is None:
+        return ""
+    key = respondent_key(survey=survey, **{"enrollment" if model is Enrollment else "mentor": respondent})
+    answered = SurveyResponse.objects.for_organization(organization).filter(survey=survey, respondent_key=key)
+    return _("The survey was answered before the message went out.") if answered.exists() else ""
 
 
 def _why_not_send(organization: Organization, settings: NotificationSettings, row: Notification) -> str:

@@ -171,6 +171,8 @@ def enrollment_create(
     )
     _save(enrollment)
     enrollment_emit(enrollment=enrollment, created=True)
+    if enrollment.status == Enrollment.Status.ACTIVE and run.status == Run.Status.ACTIVE:
+        _plan_messages_soon(organization)  # the welcome, when the run has started
     return enrollment
 
 
@@ -637,6 +639,13 @@ def milestones_overdue_announce(*, organization, today: datetime.date | None = N
     return announced
 
 
+def _plan_messages_soon(organization) -> None:
+    """Ring the reminder planner after the commit: it writes the messages of the moment exactly once."""
+    from notifications.services import notifications_plan_soon
+
+    notifications_plan_soon(organization=organization)
+
+
 def _touch_contact(enrollment: Enrollment) -> None:
     enrollment.last_contact_at = timezone.now()
     enrollment.save(update_fields=["last_contact_at", "updated_at"])
@@ -699,6 +708,7 @@ def help_request_create(
             "mentor_ids": [m.id for m in mentors],
         },
     )
+    _plan_messages_soon(organization)  # its mentors hear of it at once
     return help_request
 
 
@@ -744,6 +754,7 @@ def help_request_reply(*, organization, help_request: HelpRequest, mentor, autho
             "first_response_at": locked.first_response_at.isoformat(),
         },
     )
+    _plan_messages_soon(organization)  # the participant reads the answer in their mail
     return reply
 
 

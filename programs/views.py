@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
 from core.links import organization_id_reader, signed_link_page
@@ -41,7 +43,10 @@ def _link_problem(request, reason: str, status: int) -> HttpResponse:
     language = _language(request, None)
     with translation.override(language):
         response = render(
-            request, "programs/participant/link_problem.html", {"reason": reason, "lang": language}, status=status
+            request,
+            "programs/participant/link_problem.html",
+            {"reason": reason, "lang": language, "lost_link_url": _lost_link_url(request)},
+            status=status,
         )
     response["Content-Language"] = language
     return response
@@ -260,4 +265,93 @@ def run_calendar(request, org_slug: str, token: str):
         calendar.add_component(deadline)
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="run-{run.pk}.ics"'
+    return response
+
+
+# --- Lost link: a fresh home link by email ------------------------------------------------
+
+#: Requests per hour before the lost-link page asks to wait: per client address, per email.
+LOST_LINK_PER_ADDRESS_PER_HOUR = 10
+LOST_LINK_PER_EMAIL_PER_HOUR = 3
+
+
+def _lost_link_url(request) -> str:
+    """The lost-link page of the organization a genuine (even expired) link names; '' for a broken link."""
+    from django.core import signing
+    from django.urls import reverse
+
+    match = getattr(request, "resolver_match", None)
+    token = (match.kwargs.get("token", "") if match else "") or ""
+    try:
+        organization_id = int(signing.loads(token, salt=links.SALT)["o"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return ""
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        return ""
+    return reverse("programs:lost_link", kwargs={"org_slug": organization.slug})
+
+
+class LostLinkForm(forms.Form):
+    email = forms.EmailField(
+        label=_lazy("Your email address"),
+        max_length=254,
+        help_text=_lazy("The address your program knows you by."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
+    )
+
+
+def _client_address(request) -> str:
+    try:
+        from axes.helpers import get_client_ip_address
+
+        return get_client_ip_address(request) or request.META.get("REMOTE_ADDR", "")
+    except Exception:
+        return request.META.get("REMOTE_ADDR", "")
+
+
+def _lost_link_throttled(organization, request, email: str) -> bool:
+    """Count this request; True when the address or the email asked too often this hour."""
+    import hashlib
+
+    from integrations.throttling import counter_hit
+
+    address_count, _left = counter_hit(bucket=f"lost-link:address:{_client_address(request)}", window=3600)
+    digest = hashlib.sha256(f"{organization.pk}:{email.strip().lower()}".encode()).hexdigest()[:32]
+    email_count, _left = counter_hit(bucket=f"lost-link:email:{digest}", window=3600)
+    return address_count > LOST_LINK_PER_ADDRESS_PER_HOUR or email_count > LOST_LINK_PER_EMAIL_PER_HOUR
+
+
+@require_http_methods(["GET", "POST"])
+def lost_link(request, org_slug: str):
+    """A participant who lost their link asks for a new one by email.
+
+    The answer is the same whether or not the address belongs to anyone (it never says
+    which); the link itself goes out through the outbox, in the participant's language.
+    """
+    from notifications.services import lost_link_send
+
+    # The middleware has activated the organization named in the URL (org_slug).
+    organization = Organization.objects.filter(slug=org_slug).first()
+    if organization is None:
+        raise Http404
+    language = _language(request, None)
+    status = 200
+    sent = False
+    with translation.override(language):
+        form = LostLinkForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            email = form.cleaned_data["email"]
+            if _lost_link_throttled(organization, request, email):
+                status = 429
+                form.add_error(None, _("Too many requests. Please try again in an hour."))
+            else:
+                lost_link_send(organization=organization, email=email)
+                sent = True
+        context = {"organization": organization, "form": form, "sent": sent, "lang": language}
+        response = render(request, "programs/participant/lost_link.html", context, status=status)
+    response["Content-Language"] = language
+    response["Cache-Control"] = "no-store"
+    if status == 429:
+        response["Retry-After"] = "3600"
     return response
