@@ -31,8 +31,11 @@ from django.utils.translation import gettext as _
 from assessments.models import Assessment, AssessmentWindow, Level
 from assessments.reports import _fetch, _growth_windows, _number, _placeholders, _table
 from core.models import Organization
+from mentors.selectors import MIN_RATERS
 
-RATINGS_THRESHOLD = 3  # session ratings are anonymous: no average of fewer than three
+# Session ratings are anonymous: only sessions with at least this many raters count (as
+# everywhere else, see mentors.selectors), and no average is shown of fewer ratings.
+RATINGS_THRESHOLD = MIN_RATERS
 DEFAULT_SILENT_DAYS = 14
 MAX_SILENT_DAYS = 365
 ROLES = (Assessment.Role.SELF, Assessment.Role.MENTOR, Assessment.Role.PM)
@@ -79,8 +82,9 @@ class RoleGrowth:
 
 @dataclass
 class Ratings:
-    count: int = 0
+    count: int = 0  # ratings that may be shown: of sessions with at least three raters
     raw_average: float | None = None
+    withheld: int = 0  # ratings of sessions with fewer than three raters: never averaged
 
     @property
     def average(self) -> float | None:
@@ -89,7 +93,8 @@ class Ratings:
 
     @property
     def hidden(self) -> bool:
-        return 0 < self.count < RATINGS_THRESHOLD
+        """Ratings exist, but too few may be shown to give an average."""
+        return self.count < RATINGS_THRESHOLD and (self.count + self.withheld) > 0
 
 
 @dataclass
@@ -344,7 +349,7 @@ def _run_rows(*, organization, runs, windows, silent_days: int, now: datetime.da
             rows[run_id].responses = ResponseTimes(int(total), int(answered or 0), _seconds(median))
 
     # 5. Sessions held with the run's enrollments, and their ratings by the run's participants.
-    for part, run_id, count, average in _fetch(
+    for part, run_id, count, average, withheld in _fetch(
         _sessions_sql(
             group="e.run_id",
             session=_table(MentoringSession),
@@ -354,7 +359,7 @@ def _run_rows(*, organization, runs, windows, silent_days: int, now: datetime.da
             membership=_table(TeamMembership),
             run_filter=run_filter,
         ),
-        [organization.pk, today, *run_param] * 2,
+        [organization.pk, today, *run_param, organization.pk, RATINGS_THRESHOLD, organization.pk, today, *run_param],
     ):
         row = rows.get(run_id)
         if row is None:
@@ -362,7 +367,7 @@ def _run_rows(*, organization, runs, windows, silent_days: int, now: datetime.da
         if part == "sessions":
             row.sessions = int(count)
         else:
-            row.ratings = Ratings(int(count), _number(average))
+            row.ratings = Ratings(int(count), _number(average), int(withheld))
 
     # 6. Growth per assessor role, between each run's before and after windows.
     growth_sql, growth_params = _growth_sql(organization=organization, rows=rows, single=single)
@@ -420,10 +425,11 @@ def _sessions_sql(*, group, session, attendance, rating, enrollment, membership,
     """Sessions held (on or before today, not archived) with an enrollment of the run, and their ratings.
 
     A rating counts for a run when the rater is the enrolled participant or a member of
-    the enrolled team; each rating counts once per group.
+    the enrolled team; each rating counts once per group. Ratings of a session with fewer
+    than ``RATINGS_THRESHOLD`` raters in all are withheld: counted apart, never averaged.
     """
     return f"""
-    SELECT 'sessions', grp, CAST(COUNT(DISTINCT session_id) AS DOUBLE PRECISION), NULL
+    SELECT 'sessions', grp, CAST(COUNT(DISTINCT session_id) AS DOUBLE PRECISION), NULL, NULL
     FROM (
         SELECT {group} AS grp, s.id AS session_id
         FROM {session} s
@@ -433,11 +439,18 @@ def _sessions_sql(*, group, session, attendance, rating, enrollment, membership,
     ) held
     GROUP BY grp
     UNION ALL
-    SELECT 'ratings', grp, CAST(COUNT(*) AS DOUBLE PRECISION), CAST(AVG(score) AS DOUBLE PRECISION)
+    SELECT 'ratings', grp,
+           CAST(SUM(CASE WHEN shown = 1 THEN 1 ELSE 0 END) AS DOUBLE PRECISION),
+           CAST(AVG(CASE WHEN shown = 1 THEN score END) AS DOUBLE PRECISION),
+           CAST(SUM(CASE WHEN shown = 1 THEN 0 ELSE 1 END) AS DOUBLE PRECISION)
     FROM (
-        SELECT DISTINCT {group} AS grp, r.id AS rating_id, r.score AS score
+        SELECT DISTINCT {group} AS grp, r.id AS rating_id, r.score AS score,
+               CASE WHEN big.session_id IS NULL THEN 0 ELSE 1 END AS shown
         FROM {rating} r
         JOIN {session} s ON s.id = r.session_id
+        LEFT JOIN (
+            SELECT session_id FROM {rating} WHERE organization_id = %s GROUP BY session_id HAVING COUNT(*) >= %s
+        ) big ON big.session_id = r.session_id
         JOIN {attendance} sa ON sa.session_id = s.id
         JOIN {enrollment} e ON e.id = sa.enrollment_id AND e.archived_at IS NULL
         WHERE r.organization_id = %s AND s.archived_at IS NULL AND s.held_on <= %s {run_filter}
@@ -616,7 +629,7 @@ def run_outcomes(*, organization: Organization, run, silent_days: int = DEFAULT_
     ):
         if mentor_id in mentors:
             mentors[mentor_id].responses = ResponseTimes(int(total), int(answered or 0), _seconds(median))
-    for part, mentor_id, count, average in _fetch(
+    for part, mentor_id, count, average, withheld in _fetch(
         _sessions_sql(
             group="s.mentor_id",
             session=_table(MentoringSession),
@@ -626,14 +639,14 @@ def run_outcomes(*, organization: Organization, run, silent_days: int = DEFAULT_
             membership=_table(TeamMembership),
             run_filter="AND e.run_id = %s",
         ),
-        [organization.pk, today, run.pk] * 2,
+        [organization.pk, today, run.pk, organization.pk, RATINGS_THRESHOLD, organization.pk, today, run.pk],
     ):
         if mentor_id not in mentors:
             continue  # a session with the run's people by a mentor no longer assigned to it
         if part == "sessions":
             mentors[mentor_id].sessions = int(count)
         else:
-            mentors[mentor_id].ratings = Ratings(int(count), _number(average))
+            mentors[mentor_id].ratings = Ratings(int(count), _number(average), int(withheld))
 
     return RunOutcomes(
         row=row,

@@ -118,11 +118,12 @@ def build_run(organization, framework, program_manager, *, name="Spring", extra=
     _help(c, hours_ago=70, waited_hours=2)
     _help(d, hours_ago=60, waited_hours=10)
 
-    # Sessions: M1 two held (A, B; A) and one ahead; M2 one held (C). Ratings 5, 4, 3 (M1); 2 (M2).
-    _session(m1, held_on=today - 5 * DAY, attendees=[a, b], ratings=[(a, 5), (b, 4)])
-    _session(m1, held_on=today - 2 * DAY, attendees=[a], ratings=[(a, 3)])
+    # Sessions: M1 two held (A, B, C; A) and one ahead; M2 one held (C, D). Ratings: 5, 4, 3 of M1's
+    # first session (three raters: shown); A's 1 of the second and C's 2 of M2's (one rater each: withheld).
+    _session(m1, held_on=today - 5 * DAY, attendees=[a, b, c], ratings=[(a, 5), (b, 4), (c, 3)])
+    _session(m1, held_on=today - 2 * DAY, attendees=[a], ratings=[(a, 1)])
     _session(m1, held_on=today + 3 * DAY, attendees=[a])
-    _session(m2, held_on=today - 4 * DAY, attendees=[c], ratings=[(c, 2)])
+    _session(m2, held_on=today - 4 * DAY, attendees=[c, d], ratings=[(c, 2)])
 
     # Levels (pre -> post): A self 1->3, mentor 1->2, PM 2->4; B mentor 2->2, PM 1 (pre only); C self 0->1.
     cohort.rate(cohort.pre, a, "self", 1)
@@ -175,7 +176,8 @@ def test_process_health_numbers_of_a_constructed_run(organization, built):
     assert (row.responses.help_requests, row.responses.answered, row.responses.unanswered) == (6, 5, 1)
     assert row.responses.median_hours == 3.0  # 1, 2, 3, 5, 10
     assert row.sessions == 3  # the one ahead is not held yet
-    assert row.ratings.count == 4 and row.ratings.average == 3.5
+    # Only the session with three raters counts: (5 + 4 + 3) / 3; the two lone ratings are withheld.
+    assert (row.ratings.count, row.ratings.average, row.ratings.withheld) == (3, 4.0, 2)
 
 
 def test_median_first_response_and_ratings_per_mentor(organization, built):
@@ -188,21 +190,42 @@ def test_median_first_response_and_ratings_per_mentor(organization, built):
     # M2 is run-wide: C and D have no mentor of their own. Median of 2 and 10 hours.
     assert (two.responses.help_requests, two.responses.answered, two.responses.median_hours) == (2, 2, 6.0)
     assert (one.sessions, two.sessions) == (2, 1)
-    # Three ratings make an average; one rating stays hidden (ratings are anonymous).
-    assert (one.ratings.count, one.ratings.average, one.ratings.hidden) == (3, 4.0, False)
-    assert (two.ratings.count, two.ratings.average, two.ratings.hidden) == (1, None, True)
+    # Three raters make an average; a session with one rater is left out (ratings are anonymous).
+    assert (one.ratings.count, one.ratings.average, one.ratings.withheld, one.ratings.hidden) == (3, 4.0, 1, False)
+    assert (two.ratings.count, two.ratings.average, two.ratings.withheld, two.ratings.hidden) == (0, None, 1, True)
 
 
-def test_run_average_rating_is_hidden_below_three_ratings(organization, framework, program_manager):
+def test_no_average_rating_below_three_raters_of_a_session(organization, framework, program_manager):
     built = build_run(organization, framework, program_manager)
-    SessionRating.objects.for_organization(organization).exclude(score__in=[5, 2]).delete()
+    SessionRating.objects.for_organization(organization).filter(score=3).delete()  # the first session: 2 raters
 
-    row = run_outcomes(organization=organization, run=built.run).row
+    report = run_outcomes(organization=organization, run=built.run)
 
-    assert row.ratings.count == 2
-    assert row.ratings.average is None and row.ratings.hidden
-    content = run_outcomes_csv(run_outcomes(organization=organization, run=built.run))
-    assert "3.5" not in content and "fewer than 3 ratings" in content
+    assert (report.row.ratings.count, report.row.ratings.withheld) == (0, 4)
+    assert report.row.ratings.average is None and report.row.ratings.hidden
+    assert report.mentors[0].ratings.average is None
+    lines = run_outcomes_csv(report).splitlines()
+    assert lines[2].endswith(",0,fewer than 3 ratings")  # the run's row: no shown ratings, no average
+    assert "Mentor One,4,3,3.0,2,0,fewer than 3 ratings" in lines
+
+
+def test_a_session_with_three_raters_from_several_runs_counts_only_the_runs_own_ratings(
+    organization, framework, program_manager, built
+):
+    """The session is shown (three raters), but this run's share of it is only one rating: no average."""
+    other = RunFactory(program__organization=organization, name="Autumn")
+    x, y = EnrollmentFactory(run=other), EnrollmentFactory(run=other)
+    today = built.run.starts_on + 27 * DAY
+    _session(built.m2, held_on=today - DAY, attendees=[built.d, x, y], ratings=[(built.d, 1), (x, 5), (y, 5)])
+
+    rows = {r.run.pk: r for r in organization_outcomes(organization=organization).rows}
+
+    assert (rows[built.run.pk].ratings.count, rows[built.run.pk].ratings.average) == (4, 3.25)
+    assert (rows[other.pk].ratings.count, rows[other.pk].ratings.average, rows[other.pk].ratings.hidden) == (
+        2,
+        None,
+        True,
+    )
 
 
 def test_silent_for_n_days_follows_n(organization, built):
@@ -264,7 +287,7 @@ def test_organization_view_has_one_row_per_run_with_the_same_numbers(
     rows = list(csv.reader(io.StringIO(organization_outcomes_csv(report))))
     [line] = [r for r in rows if r and r[0] == str(built.run.pk)]
     assert line[1] == "Spring" and line[2] == "4"
-    assert "3.0" in line and "33.3" in line and "25.0" in line and "3.5" in line
+    assert "3.0" in line and "33.3" in line and "25.0" in line and "4.0" in line
 
 
 # windows, levels, enrollments, check-ins, milestones, progress, help requests, sessions, growth,
@@ -303,14 +326,14 @@ def test_the_run_page_and_the_organization_view_show_the_numbers(
     client = admin_client_for(program_manager)
     body = client.get(_run_page(built.run), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="run-outcomes"' in body
-    for shown in ("33.3%", "25.0%", "0.5", "3.0 h", "3.5 / 5", "Mentor One", "6.0 h", "fewer than 3 ratings"):
+    for shown in ("33.3%", "25.0%", "0.5", "3.0 h", "4.0 / 5", "Mentor One", "6.0 h", "fewer than 3 ratings"):
         assert shown in body, shown
 
     csv_response = client.get(reverse("admin:assessments_run_outcomes_csv", args=[built.run.pk]))
     assert csv_response["Content-Type"].startswith("text/csv")
     content = csv_response.content.decode("utf-8-sig")
     assert "Mentor One,4,3,3.0,2,3,4.0" in content
-    assert "Mentor Two,2,2,6.0,1,1,fewer than 3 ratings" in content
+    assert "Mentor Two,2,2,6.0,1,0,fewer than 3 ratings" in content
 
     body = client.get(_org_page(organization)).content.decode()
     assert 'id="organization-outcomes"' in body and built.run.name in body and _run_page(built.run) in body
@@ -367,7 +390,7 @@ def test_the_api_gives_the_same_numbers(organization, built, program_manager, ap
     assert (row["enrollments"], row["milestone_completion_percent"], row["on_time_percent"]) == (4, 33.3, 25.0)
     assert (row["check_ins_per_participant_week"], row["silent"], row["sessions_held"]) == (0.5, 3, 3)
     assert (row["median_first_response_hours"], row["median_first_response_seconds"]) == (3.0, 10800.0)
-    assert (row["session_ratings"], row["average_session_rating"]) == (4, 3.5)
+    assert (row["session_ratings"], row["average_session_rating"]) == (3, 4.0)
     assert {g["role"]: g["mean_delta"] for g in row["growth"]} == {"self": 1.5, "mentor": 0.5, "pm": 2.0}
     mentors = {m["name"]: m for m in data["mentors"]}
     assert mentors["Mentor One"]["median_first_response_hours"] == 3.0

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from assessments.services import framework_create_default
-from core.models import Membership
+from core.models import Membership, User
 from tests.assessments.test_outcomes_report import build_run
 from tests.factories.core import MembershipFactory, OrganizationFactory, UserFactory
 from tests.fixtures.browser import DESKTOP
@@ -50,6 +50,7 @@ def test_a_program_manager_reads_the_run_outcomes_and_all_runs(world, live_serve
     organization, built = world
     url = live_server.url
     language = locale[:2]
+    User.objects.filter(email=EMAIL).update(language=language)  # the person's chosen language, as the browser's
     with browser_for(f"reports-{language}") as browser:
         page = browser.page(viewport=DESKTOP, locale=locale)
         _log_in(page, url)
@@ -61,7 +62,7 @@ def test_a_program_manager_reads_the_run_outcomes_and_all_runs(world, live_serve
         page.wait_for_selector("#organization-outcomes")
         browser.shot(page, "01-all-runs")
         row = _text(page, f"tr[data-run='{built.run.pk}']")
-        for shown in ("2026 봄 기수", "33.3%", "25.0%", "+1.50", "+0.50", "+2.00", "0.5", "3.0", "3.5"):
+        for shown in ("2026 봄 기수", "33.3%", "25.0%", "+1.50", "+0.50", "+2.00", "0.5", "3.0", "4.0"):
             assert shown in row, (shown, row)
 
         page.click(f"tr[data-run='{built.run.pk}'] a")
@@ -73,7 +74,7 @@ def test_a_program_manager_reads_the_run_outcomes_and_all_runs(world, live_serve
         assert _text(page, "#kpi-silent").startswith("3")
         assert "3.0" in _text(page, "#kpi-response") and "5" in _text(page, "#kpi-response")
         assert _text(page, "#kpi-sessions").startswith("3")
-        assert "3.5 / 5" in _text(page, "#kpi-rating")
+        assert "4.0 / 5" in _text(page, "#kpi-rating")
         assert "+2.00" in _text(page, "#growth-by-role tr[data-role='pm']")
         mentors = _text(page, "#mentors")
         assert "Mentor One" in mentors and "Mentor Two" in mentors and "6.0" in mentors
