@@ -1,6 +1,9 @@
-"""Resolve the active organization of each request and arm the tenancy guard."""
+"""Resolve the active organization of each request and arm the tenancy guard; the user's language."""
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 
 from core import rls, selectors
@@ -72,6 +75,73 @@ def _active_membership(request):
         return None
     wanted = request.session.get(ACTIVE_ORGANIZATION_SESSION_KEY)
     return selectors.membership_active_for_user(user=user, organization_id=wanted)
+
+
+# Pages where a logged-in person's saved language applies (the API speaks JSON; signed-link
+# pages follow the participant's language).
+USER_LANGUAGE_PREFIXES = ("/admin/", "/mentor/")
+
+
+def _supported(language) -> str | None:
+    try:
+        return translation.get_supported_language_variant(language) if language else None
+    except LookupError:
+        return None
+
+
+def _default_user_language() -> str:
+    from core.models import User
+
+    return User._meta.get_field("language").default
+
+
+def _set_language_path() -> str | None:
+    try:
+        return reverse("set_language")
+    except NoReverseMatch:  # a URLconf without the language selector
+        return None
+
+
+class UserLanguageMiddleware:
+    """The admin and the mentor portal speak a logged-in person's saved language (``User.language``).
+
+    Order of precedence, after :class:`~django.middleware.locale.LocaleMiddleware` has
+    read the cookie and the browser's ``Accept-Language``:
+
+    1. the language chosen with the language selector (Django's ``set_language`` view,
+       which sets the language cookie); choosing one while logged in also saves it to
+       the account, so that it follows the person to another browser and into emails;
+    2. the account's saved language, when no language was chosen in this browser and the
+       account holds a language other than the field's default (Korean): every account
+       starts with the default, which therefore cannot tell a choice from no choice;
+    3. the browser's language (anonymous visitors and accounts on the default: the cookie
+       or ``Accept-Language``, as before), else ``LANGUAGE_CODE``.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and request.path == _set_language_path():
+            self._save_choice(request)
+        elif request.path.startswith(USER_LANGUAGE_PREFIXES) and not _supported(
+            request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        ):
+            user = getattr(request, "user", None)
+            saved = _supported(getattr(user, "language", "")) if user is not None and user.is_authenticated else None
+            if saved and saved != _default_user_language():
+                translation.activate(saved)
+                request.LANGUAGE_CODE = saved
+        return self.get_response(request)
+
+    def _save_choice(self, request) -> None:
+        user = getattr(request, "user", None)
+        chosen = request.POST.get("language", "")
+        if user is None or not user.is_authenticated or chosen not in dict(settings.LANGUAGES):
+            return
+        from core.services import user_language_set
+
+        user_language_set(user=user, language=chosen)
 
 
 # Browser features no page of ours uses: a page (or an injected script) cannot ask for them.

@@ -54,3 +54,17 @@ def record_restore(*, obj, user: User | None = None) -> None:
     if obj.archived_at is not None:
         obj.archived_at = None
         obj.save(update_fields=["archived_at", "updated_at"])
+
+
+@transaction.atomic
+def user_language_set(*, user: User, language: str) -> User:
+    """Save the language a person chose (pages of the admin and the portal, their emails)."""
+    from django.conf import settings
+    from django.core.exceptions import ValidationError
+
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": f"Unknown language: {language!r}"})
+    if user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
+    return user
