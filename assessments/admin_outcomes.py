@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
-from assessments import outcomes
+from assessments import outcomes, reports
 from core.admin_base import active_organization, scope_for_request
 from core.models import Organization
 
@@ -77,8 +77,29 @@ def outcome_urls(model_admin) -> list:
                 csv_url=f"{csv_url}?silent_days={silent_days}",
                 organization_url=reverse("admin:assessments_organization_outcomes", args=[run.organization_id]),
                 cohort_report_url=reverse("admin:assessments_cohort_report", args=[run.pk]),
+                stages_url=reverse("admin:assessments_run_survey_stages", args=[run.pk]),
             ),
         )
+
+    def stages_view(request, run_id):
+        run = _run(model_admin, request, run_id)
+        report = reports.survey_report_by_stage(organization=run.organization, run=run)
+        return TemplateResponse(
+            request,
+            "admin/assessments/survey_stages.html",
+            context(
+                request,
+                title=_("Value gaps by stage: %(run)s") % {"run": run},
+                report=report,
+                csv_url=reverse("admin:assessments_run_survey_stages_csv", args=[run.pk]),
+                run_url=reverse("admin:assessments_run_outcomes", args=[run.pk]),
+            ),
+        )
+
+    def stages_csv_view(request, run_id):
+        run = _run(model_admin, request, run_id)
+        report = reports.survey_report_by_stage(organization=run.organization, run=run)
+        return _csv_response(reports.survey_report_by_stage_csv(report), f"value-gaps-by-stage-{run.pk}.csv")
 
     def run_csv_view(request, run_id):
         run = _run(model_admin, request, run_id)
@@ -112,6 +133,12 @@ def outcome_urls(model_admin) -> list:
     return [
         path("outcomes/run/<int:run_id>/", view(run_view), name="assessments_run_outcomes"),
         path("outcomes/run/<int:run_id>/csv/", view(run_csv_view), name="assessments_run_outcomes_csv"),
+        path("outcomes/run/<int:run_id>/stages/", view(stages_view), name="assessments_run_survey_stages"),
+        path(
+            "outcomes/run/<int:run_id>/stages/csv/",
+            view(stages_csv_view),
+            name="assessments_run_survey_stages_csv",
+        ),
         path(
             "outcomes/organization/<int:organization_id>/",
             view(organization_view),

@@ -827,37 +827,42 @@ class SurveyReport:
         ]
 
 
-def survey_report(*, organization: Organization, survey: ValueSurvey) -> SurveyReport:
-    """Gaps between predicted and rated importance, per respondent group, ranked.
+def _survey_figures(*, organization: Organization, surveys: list[ValueSurvey]):
+    """Respondents per group, statements and ratings per statement and group of several surveys.
 
-    In an anonymous survey a group with fewer than three respondents is hidden
-    everywhere, including in the combined figures (which would otherwise reveal it
-    by subtraction) and in the lists of their own words.
+    Three queries whatever the number of surveys: ``(counts, statements, figures)`` keyed
+    by survey id.
     """
     kinds = [kind for kind, _label in SurveyResponse.RespondentKind.choices]
-    counts = dict.fromkeys(kinds, 0)
+    ids = [survey.pk for survey in surveys]
+    counts: dict[int, dict[str, int]] = {pk: dict.fromkeys(kinds, 0) for pk in ids}
     for row in (
         SurveyResponse.objects.for_organization(organization)
-        .filter(survey=survey)
-        .values("respondent_kind")
+        .filter(survey_id__in=ids)
+        .values("survey_id", "respondent_kind")
         .annotate(n=Count("id"))
         .order_by()
     ):
-        counts[row["respondent_kind"]] = row["n"]
-    hidden = [k for k in kinds if survey.is_anonymous and 0 < counts[k] < ANONYMITY_THRESHOLD]
-    shown = [k for k in kinds if k not in hidden]
-
-    statements = list(ValueStatement.objects.for_organization(organization).filter(survey=survey))
+        counts[row["survey_id"]][row["respondent_kind"]] = row["n"]
+    statements: dict[int, list[ValueStatement]] = {pk: [] for pk in ids}
+    for statement in ValueStatement.objects.for_organization(organization).filter(survey_id__in=ids):
+        statements[statement.survey_id].append(statement)
     figures: dict[int, dict[str, dict]] = {}
     for row in (
         StatementRating.objects.for_organization(organization)
-        .filter(response__survey=survey)
+        .filter(response__survey_id__in=ids)
         .values("statement_id", "response__respondent_kind")
         .annotate(n=Count("id"), importance=Avg("importance"), satisfaction=Avg("satisfaction"))
         .order_by()
     ):
         figures.setdefault(row["statement_id"], {})[row["response__respondent_kind"]] = row
+    return counts, statements, figures
 
+
+def _survey_results(*, survey: ValueSurvey, counts: dict[str, int], statements, figures):
+    """``(hidden groups, ranked statement results)`` of one survey from :func:`_survey_figures`."""
+    kinds = [kind for kind, _label in SurveyResponse.RespondentKind.choices]
+    hidden = [k for k in kinds if survey.is_anonymous and 0 < counts[k] < ANONYMITY_THRESHOLD]
     results = []
     for statement in statements:
         groups: dict[str, GroupFigures] = {}
@@ -886,6 +891,23 @@ def survey_report(*, organization: Organization, survey: ValueSurvey) -> SurveyR
             )
         )
     results.sort(key=lambda r: (r.gap is None, -abs(r.gap or 0), r.statement.position, r.statement.pk))
+    return hidden, results
+
+
+def survey_report(*, organization: Organization, survey: ValueSurvey) -> SurveyReport:
+    """Gaps between predicted and rated importance, per respondent group, ranked.
+
+    In an anonymous survey a group with fewer than three respondents is hidden
+    everywhere, including in the combined figures (which would otherwise reveal it
+    by subtraction) and in the lists of their own words.
+    """
+    kinds = [kind for kind, _label in SurveyResponse.RespondentKind.choices]
+    all_counts, all_statements, figures = _survey_figures(organization=organization, surveys=[survey])
+    counts = all_counts[survey.pk]
+    hidden, results = _survey_results(
+        survey=survey, counts=counts, statements=all_statements[survey.pk], figures=figures
+    )
+    shown = [k for k in kinds if k not in hidden]
 
     collected: dict[str, dict[str, Counter]] = {
         k: {"values": Counter(), "improve": Counter(), "stop": Counter()} for k in shown
@@ -958,4 +980,175 @@ def survey_report_csv(report: SurveyReport) -> str:
         for name, question in questions.items():
             for words in report.own_words.get(kind, {}).get(name, []):
                 writer.writerow([label, question, words.text, words.count])
+    return out.getvalue()
+
+
+# --- Value-gap surveys of a run, by stage ------------------------------------------------
+
+
+@dataclass
+class StageSurvey:
+    survey: ValueSurvey
+    respondents: dict[str, int | None]  # None: hidden (anonymous survey, fewer than three)
+    hidden_groups: list[str]
+    statements: list[StatementResult]  # ranked by the size of the gap
+
+    @property
+    def mean_gap(self) -> float | None:
+        gaps = [r.gap for r in self.statements if r.gap is not None]
+        return round(sum(gaps) / len(gaps), 2) if gaps else None
+
+
+@dataclass
+class Stage:
+    milestone: object | None  # None: surveys of the whole run
+    surveys: list[StageSurvey]
+
+    @property
+    def label(self) -> str:
+        return self.milestone.name if self.milestone is not None else _("Whole run")
+
+    @property
+    def key(self) -> str:
+        return str(self.milestone.pk) if self.milestone is not None else "run"
+
+
+@dataclass
+class StageCell:
+    respondents: int
+    importance: float | None
+    satisfaction: float | None
+    predicted: float | None
+
+    @property
+    def gap(self) -> float | None:
+        if self.importance is None or self.predicted is None:
+            return None
+        return round(self.importance - self.predicted, 2)
+
+
+@dataclass
+class StatementAcrossStages:
+    text: str
+    tier: str
+    cells: list[StageCell]  # one per stage, in the order of the stages (respondents 0: no answers there)
+
+
+@dataclass
+class StageReport:
+    run: object
+    stages: list[Stage]
+    statements: list[StatementAcrossStages]
+
+
+def _statement_key(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def survey_report_by_stage(*, organization: Organization, run) -> StageReport:
+    """The value-gap surveys of a run grouped by stage (their milestone), stages in date order.
+
+    Surveys without a milestone form the last group, "whole run". Each survey keeps its
+    own ranked gaps with the anonymity rules of :func:`survey_report`; a statement asked
+    (by the same text) at several stages gets one row across the stages, combining the
+    stage's surveys weighted by their shown respondents. Four queries whatever the number
+    of surveys and answers.
+    """
+    surveys = list(
+        ValueSurvey.objects.for_organization(organization)
+        .filter(run=run)
+        .select_related("milestone")
+        .order_by("opens_at", "id")
+    )
+    counts, statements, figures = _survey_figures(organization=organization, surveys=surveys)
+    by_stage: dict[int | None, Stage] = {}
+    for survey in surveys:
+        hidden, results = _survey_results(
+            survey=survey, counts=counts[survey.pk], statements=statements[survey.pk], figures=figures
+        )
+        shown_counts = {k: (None if k in hidden else n) for k, n in counts[survey.pk].items()}
+        stage = by_stage.setdefault(survey.milestone_id, Stage(milestone=survey.milestone, surveys=[]))
+        stage.surveys.append(
+            StageSurvey(survey=survey, respondents=shown_counts, hidden_groups=hidden, statements=results)
+        )
+    stages = sorted(
+        by_stage.values(),
+        key=lambda s: (s.milestone is None, s.milestone.due_on if s.milestone else None, s.key),
+    )
+
+    rows: dict[str, StatementAcrossStages] = {}
+    # (statement, stage) -> [n, importance * n, satisfaction * n, predicted * n]
+    sums: dict[tuple[str, int], list[float]] = {}
+    for index, stage in enumerate(stages):
+        for stage_survey in stage.surveys:
+            ordered = sorted(stage_survey.statements, key=lambda r: (r.statement.position, r.statement.pk))
+            for result in ordered:
+                key = _statement_key(result.statement.text)
+                rows.setdefault(
+                    key,
+                    StatementAcrossStages(text=result.statement.text, tier=result.statement.tier, cells=[]),
+                )
+                if not result.respondents or result.importance is None:
+                    continue
+                n = result.respondents
+                total = sums.setdefault((key, index), [0.0, 0.0, 0.0, 0.0])
+                total[0] += n
+                total[1] += result.importance * n
+                total[2] += (result.satisfaction or 0) * n
+                total[3] += result.statement.predicted_importance * n
+    for key, row in rows.items():
+        for index in range(len(stages)):
+            total = sums.get((key, index))
+            row.cells.append(
+                StageCell(respondents=0, importance=None, satisfaction=None, predicted=None)
+                if total is None
+                else StageCell(
+                    respondents=int(total[0]),
+                    importance=_number(total[1] / total[0]),
+                    satisfaction=_number(total[2] / total[0]),
+                    predicted=_number(total[3] / total[0]),
+                )
+            )
+    return StageReport(run=run, stages=stages, statements=list(rows.values()))
+
+
+def survey_report_by_stage_csv(report: StageReport) -> str:
+    """Aggregates only, as :func:`survey_report_csv`: rows per statement, never per respondent."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            _("stage"),
+            _("survey"),
+            _("rank"),
+            _("statement"),
+            _("tier"),
+            _("predicted importance"),
+            _("rated importance"),
+            _("gap"),
+            _("satisfaction"),
+            _("respondents"),
+        ]
+    )
+    for stage in report.stages:
+        for stage_survey in stage.surveys:
+            for rank, result in enumerate(stage_survey.statements, start=1):
+                writer.writerow(
+                    [
+                        stage.label,
+                        stage_survey.survey.title,
+                        rank,
+                        result.statement.text,
+                        result.statement.get_tier_display(),
+                        result.statement.predicted_importance,
+                        result.importance,
+                        result.gap,
+                        result.satisfaction,
+                        result.respondents,
+                    ]
+                )
+    writer.writerow([])
+    writer.writerow([_("Gap per stage"), *(stage.label for stage in report.stages)])
+    for row in report.statements:
+        writer.writerow([row.text, *("" if cell.gap is None else cell.gap for cell in row.cells)])
     return out.getvalue()

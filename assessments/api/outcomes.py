@@ -14,7 +14,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
-from assessments import outcomes
+from assessments import outcomes, reports
 from core.api.base import TenantViewSetMixin
 from programs.models import Run
 
@@ -189,3 +189,79 @@ class OrganizationOutcomesViewSet(_OutcomesMixin, viewsets.GenericViewSet):
     )
     def outcomes_report_csv(self, request, *args, **kwargs):
         return _csv(outcomes.organization_outcomes_csv(self._report(request)), f"outcomes-{self.organization.slug}.csv")
+
+
+class StageStatementSerializer(serializers.Serializer):
+    statement = serializers.IntegerField(source="statement.pk")
+    text = serializers.CharField(source="statement.text")
+    tier = serializers.CharField(source="statement.tier")
+    predicted_importance = serializers.IntegerField(source="statement.predicted_importance")
+    importance = serializers.FloatField(allow_null=True)
+    satisfaction = serializers.FloatField(allow_null=True)
+    gap = serializers.FloatField(allow_null=True, help_text="Rated minus predicted importance.")
+    respondents = serializers.IntegerField()
+
+
+class StageSurveySerializer(serializers.Serializer):
+    survey = serializers.IntegerField(source="survey.pk")
+    title = serializers.CharField(source="survey.title")
+    is_anonymous = serializers.BooleanField(source="survey.is_anonymous")
+    respondents = serializers.DictField(
+        child=serializers.IntegerField(allow_null=True), help_text="Per group; null: hidden (fewer than three)."
+    )
+    hidden_groups = serializers.ListField(child=serializers.CharField())
+    mean_gap = serializers.FloatField(allow_null=True)
+    statements = StageStatementSerializer(many=True)
+
+
+class StageSerializer(serializers.Serializer):
+    milestone = serializers.IntegerField(source="milestone.pk", allow_null=True, default=None)
+    label = serializers.CharField(help_text="The milestone's name, or 'whole run' for surveys without a stage.")
+    due_on = serializers.DateField(source="milestone.due_on", allow_null=True, default=None)
+    surveys = StageSurveySerializer(many=True)
+
+
+class StageCellSerializer(serializers.Serializer):
+    respondents = serializers.IntegerField()
+    importance = serializers.FloatField(allow_null=True)
+    satisfaction = serializers.FloatField(allow_null=True)
+    predicted = serializers.FloatField(allow_null=True)
+    gap = serializers.FloatField(allow_null=True)
+
+
+class StatementAcrossStagesSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    tier = serializers.CharField()
+    stages = StageCellSerializer(
+        source="cells", many=True, help_text="One per stage, in order; respondents 0: not asked or not answered."
+    )
+
+
+class StageReportSerializer(serializers.Serializer):
+    run = serializers.IntegerField(source="run.pk")
+    stages = StageSerializer(many=True)
+    statements = StatementAcrossStagesSerializer(many=True)
+
+
+class SurveyStagesViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
+    """The value-gap surveys of one run grouped by stage (milestone); another organization's run answers 404."""
+
+    model = Run
+    serializer_class = StageReportSerializer
+    lookup_url_kwarg = "run_id"
+    pagination_class = None
+    filter_backends: list = []
+
+    def _report(self):
+        return reports.survey_report_by_stage(organization=self.organization, run=self.get_object())
+
+    @extend_schema(summary="Value gaps of one run's surveys, by stage", responses=StageReportSerializer)
+    def retrieve(self, request, *args, **kwargs):
+        return Response(StageReportSerializer(self._report()).data)
+
+    @extend_schema(
+        summary="Value gaps of one run's surveys, by stage, as CSV", responses={(200, "text/csv"): OpenApiTypes.STR}
+    )
+    def csv(self, request, *args, **kwargs):
+        report = self._report()
+        return _csv(reports.survey_report_by_stage_csv(report), f"value-gaps-by-stage-{report.run.pk}.csv")

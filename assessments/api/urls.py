@@ -26,6 +26,16 @@ urlpatterns += [
         name="run-outcomes-csv",
     ),
     path(
+        "runs/<int:run_id>/value-gaps-by-stage/",
+        outcomes.SurveyStagesViewSet.as_view({"get": "retrieve"}),
+        name="run-value-gaps-by-stage",
+    ),
+    path(
+        "runs/<int:run_id>/value-gaps-by-stage/csv/",
+        outcomes.SurveyStagesViewSet.as_view({"get": "csv"}),
+        name="run-value-gaps-by-stage-csv",
+    ),
+    path(
         "reports/outcomes/",
         outcomes.OrganizationOutcomesViewSet.as_view({"get": "outcomes_report"}),
         name="organization-outcomes",

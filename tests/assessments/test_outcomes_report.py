@@ -426,3 +426,122 @@ def test_the_api_answers_400_with_a_field_message_for_bad_silent_days(built, pro
     response = api_client_for(program_manager).get(f"/api/v1/orgs/hanbit/reports/outcomes/?silent_days={value}")
     assert response.status_code == 400
     assert "silent_days" in response.content.decode()
+
+
+# --- value-gap surveys by stage ---------------------------------------------------------
+
+
+def _survey(run, *, title, milestone=None, statements, anonymous=False):
+    from tests.factories.assessments import ValueStatementFactory, ValueSurveyFactory
+
+    survey = ValueSurveyFactory(program=run.program, run=run, milestone=milestone, title=title, is_anonymous=anonymous)
+    for position, (text, predicted) in enumerate(statements, start=1):
+        ValueStatementFactory(survey=survey, position=position, text=text, predicted_importance=predicted)
+    return survey
+
+
+def _answer(survey, enrollment, ratings):
+    from assessments.services import survey_response_submit
+
+    statements = list(survey.statements.order_by("position"))
+    return survey_response_submit(
+        organization=survey.organization,
+        survey=survey,
+        enrollment=enrollment,
+        ratings={s.pk: pair for s, pair in zip(statements, ratings, strict=True)},
+    )
+
+
+TWO = [("Weekly mentoring", 5), ("Customer interviews", 2)]
+
+
+def build_stage_surveys(run):
+    """Two stages and a whole-run survey; gaps worked out by hand in the comments."""
+    late = MilestoneFactory(run=run, name="Demo", due_on=run.final_deadline)
+    early = MilestoneFactory(run=run, name="Interviews", due_on=run.starts_on + 14 * DAY)
+    e1, e2, e3 = (EnrollmentFactory(run=run) for _ in range(3))
+    whole = _survey(run, title="Whole run check", statements=TWO)
+    _answer(whole, e3, [(3, 3), (2, 2)])  # gaps -2, 0
+    at_late = _survey(run, title="Before demo day", milestone=late, statements=TWO)
+    _answer(at_late, e1, [(5, 4), (5, 4)])
+    _answer(at_late, e2, [(5, 4), (3, 4)])  # importance 5 and 4: gaps 0, +2
+    at_early = _survey(run, title="After interviews", milestone=early, statements=[*TWO, ("Founder dinners", 3)])
+    _answer(at_early, e1, [(4, 3), (4, 4), (1, 5)])
+    _answer(at_early, e2, [(2, 3), (4, 2), (3, 5)])  # importance 3, 4, 2: gaps -2, +2, -1
+    # Anonymous, two participants: hidden, so it adds nothing to the stage (5s would move it).
+    anonymous = _survey(run, title="Anonymous pulse", milestone=early, statements=TWO, anonymous=True)
+    _answer(anonymous, e1, [(5, 5), (5, 5)])
+    _answer(anonymous, e2, [(5, 5), (5, 5)])
+    return early, late
+
+
+def test_the_survey_report_is_read_per_stage(organization, run):
+    from assessments.reports import survey_report_by_stage, survey_report_by_stage_csv
+
+    early, late = build_stage_surveys(run)
+
+    report = survey_report_by_stage(organization=organization, run=run)
+
+    assert [s.label for s in report.stages] == ["Interviews", "Demo", "Whole run"]
+    first = report.stages[0]
+    assert [item.survey.title for item in first.surveys] == ["After interviews", "Anonymous pulse"]
+    after, pulse = first.surveys
+    assert [(r.statement.text, r.gap) for r in after.statements] == [
+        ("Weekly mentoring", -2.0),
+        ("Customer interviews", 2.0),
+        ("Founder dinners", -1.0),
+    ]
+    assert pulse.respondents["participant"] is None and pulse.hidden_groups == ["participant"]
+    assert all(r.importance is None for r in pulse.statements)
+
+    rows = {row.text: row for row in report.statements}
+    assert [c.gap for c in rows["Weekly mentoring"].cells] == [-2.0, 0.0, -2.0]
+    assert [c.respondents for c in rows["Weekly mentoring"].cells] == [2, 2, 1]
+    assert [c.gap for c in rows["Customer interviews"].cells] == [2.0, 2.0, 0.0]
+    assert [c.respondents for c in rows["Founder dinners"].cells] == [2, 0, 0]
+
+    content = survey_report_by_stage_csv(report)
+    assert "Interviews,After interviews,1,Weekly mentoring" in content
+    assert "Weekly mentoring,-2.0,0.0,-2.0" in content
+    assert "Interviews,Anonymous pulse,1,Weekly mentoring,Essential,5,,,,0" in content  # hidden: no figures
+
+
+def test_survey_stages_make_a_constant_number_of_queries(organization, run, django_assert_num_queries):
+    from assessments.reports import survey_report_by_stage
+
+    build_stage_surveys(run)
+    with django_assert_num_queries(4):
+        survey_report_by_stage(organization=organization, run=run)
+    extra = _survey(run, title="One more", statements=TWO)
+    for _ in range(3):
+        _answer(extra, EnrollmentFactory(run=run), [(4, 4), (4, 4)])
+    with django_assert_num_queries(4):
+        report = survey_report_by_stage(organization=organization, run=run)
+    assert len(report.stages[-1].surveys) == 2
+
+
+def test_survey_stages_page_api_and_csv_and_the_wrong_organization(
+    organization, run, program_manager, other_program_manager, admin_client_for, api_client_for
+):
+    build_stage_surveys(run)
+    page = reverse("admin:assessments_run_survey_stages", args=[run.pk])
+    csv_url = reverse("admin:assessments_run_survey_stages_csv", args=[run.pk])
+    api_url = f"/api/v1/orgs/hanbit/runs/{run.pk}/value-gaps-by-stage/"
+
+    client = admin_client_for(program_manager)
+    body = client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="survey-stages"' in body and "After interviews" in body and 'id="gap-matrix"' in body
+    assert "Weekly mentoring,-2.0,0.0,-2.0" in client.get(csv_url).content.decode("utf-8-sig")
+    data = api_client_for(program_manager).get(api_url).json()
+    assert [s["label"] for s in data["stages"]] == ["Interviews", "Demo", "Whole run"]
+    assert data["stages"][2]["milestone"] is None
+    weekly = next(r for r in data["statements"] if r["text"] == "Weekly mentoring")
+    assert [c["gap"] for c in weekly["stages"]] == [-2.0, 0.0, -2.0]
+    assert api_client_for(program_manager).get(api_url + "csv/").status_code == 200
+
+    other = admin_client_for(other_program_manager)
+    assert other.get(page).status_code == 404 and other.get(csv_url).status_code == 404
+    other_api = api_client_for(other_program_manager)
+    assert other_api.get(api_url).status_code == 404
+    assert other_api.get(f"/api/v1/orgs/other/runs/{run.pk}/value-gaps-by-stage/").status_code == 404
+    assert other_api.get(f"/api/v1/orgs/other/runs/{run.pk}/value-gaps-by-stage/csv/").status_code == 404
