@@ -457,8 +457,8 @@ TWO = [("Weekly mentoring", 5), ("Customer interviews", 2)]
 
 def build_stage_surveys(run):
     """Two stages and a whole-run survey; gaps worked out by hand in the comments."""
-    late = MilestoneFactory(run=run, name="Demo", due_on=run.final_deadline)
-    early = MilestoneFactory(run=run, name="Interviews", due_on=run.starts_on + 14 * DAY)
+    late = MilestoneFactory(run=run, name="Demo day stage", due_on=run.final_deadline)
+    early = MilestoneFactory(run=run, name="Interview stage", due_on=run.starts_on + 14 * DAY)
     e1, e2, e3 = (EnrollmentFactory(run=run) for _ in range(3))
     whole = _survey(run, title="Whole run check", statements=TWO)
     _answer(whole, e3, [(3, 3), (2, 2)])  # gaps -2, 0
@@ -482,7 +482,7 @@ def test_the_survey_report_is_read_per_stage(organization, run):
 
     report = survey_report_by_stage(organization=organization, run=run)
 
-    assert [s.label for s in report.stages] == ["Interviews", "Demo", "Whole run"]
+    assert [s.label for s in report.stages] == ["Interview stage", "Demo day stage", "Whole run"]
     first = report.stages[0]
     assert [item.survey.title for item in first.surveys] == ["After interviews", "Anonymous pulse"]
     after, pulse = first.surveys
@@ -501,9 +501,9 @@ def test_the_survey_report_is_read_per_stage(organization, run):
     assert [c.respondents for c in rows["Founder dinners"].cells] == [2, 0, 0]
 
     content = survey_report_by_stage_csv(report)
-    assert "Interviews,After interviews,1,Weekly mentoring" in content
+    assert "Interview stage,After interviews,1,Weekly mentoring" in content
     assert "Weekly mentoring,-2.0,0.0,-2.0" in content
-    assert "Interviews,Anonymous pulse,1,Weekly mentoring,Essential,5,,,,0" in content  # hidden: no figures
+    assert "Interview stage,Anonymous pulse,1,Weekly mentoring,Essential,5,,,,0" in content  # hidden: no figures
 
 
 def test_survey_stages_make_a_constant_number_of_queries(organization, run, django_assert_num_queries):
@@ -533,7 +533,7 @@ def test_survey_stages_page_api_and_csv_and_the_wrong_organization(
     assert 'id="survey-stages"' in body and "After interviews" in body and 'id="gap-matrix"' in body
     assert "Weekly mentoring,-2.0,0.0,-2.0" in client.get(csv_url).content.decode("utf-8-sig")
     data = api_client_for(program_manager).get(api_url).json()
-    assert [s["label"] for s in data["stages"]] == ["Interviews", "Demo", "Whole run"]
+    assert [s["label"] for s in data["stages"]] == ["Interview stage", "Demo day stage", "Whole run"]
     assert data["stages"][2]["milestone"] is None
     weekly = next(r for r in data["statements"] if r["text"] == "Weekly mentoring")
     assert [c["gap"] for c in weekly["stages"]] == [-2.0, 0.0, -2.0]

@@ -12,8 +12,9 @@ from django.urls import reverse
 
 from assessments.services import framework_create_default
 from core.models import Membership, User
-from tests.assessments.test_outcomes_report import build_run
+from tests.assessments.test_outcomes_report import build_run, build_stage_surveys
 from tests.factories.core import MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories.programs import RunFactory
 from tests.fixtures.browser import DESKTOP
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -30,7 +31,9 @@ def world(transactional_db):
     MembershipFactory(organization=organization, user=user, role=Membership.Role.PROGRAM_MANAGER)
     framework = framework_create_default(organization=organization)
     built = build_run(organization, framework, user, name="2026 봄 기수")
-    return organization, built
+    autumn = RunFactory(program=built.run.program, name="2026 가을 기수")
+    build_stage_surveys(autumn)
+    return organization, built, autumn
 
 
 def _log_in(page, url):
@@ -47,7 +50,7 @@ def _text(page, selector: str) -> str:
 
 @pytest.mark.parametrize("locale", ["ko-KR", "en-US"])
 def test_a_program_manager_reads_the_run_outcomes_and_all_runs(world, live_server, browser_for, locale):
-    organization, built = world
+    organization, built, autumn = world
     url = live_server.url
     language = locale[:2]
     User.objects.filter(email=EMAIL).update(language=language)  # the person's chosen language, as the browser's
@@ -93,3 +96,17 @@ def test_a_program_manager_reads_the_run_outcomes_and_all_runs(world, live_serve
         with page.expect_download() as download:
             page.click("#run-outcomes a.button")
         assert download.value.suggested_filename == f"outcomes-run-{built.run.pk}.csv"
+
+        # The other run's value-gap surveys, read per stage.
+        page.goto(f"{url}{reverse('admin:assessments_organization_outcomes', args=[organization.pk])}")
+        page.click(f"tr[data-run='{autumn.pk}'] a")
+        page.wait_for_selector("#run-outcomes")
+        page.click(f"a[href='{reverse('admin:assessments_run_survey_stages', args=[autumn.pk])}']")
+        page.wait_for_selector("#survey-stages")
+        browser.shot(page, "04-value-gaps-by-stage")
+        header = _text(page, "#gap-matrix thead").casefold()  # headers are upper-cased by the admin's CSS
+        assert header.index("interview stage") < header.index("demo day stage")
+        weekly = _text(page, "#gap-matrix tbody tr:has-text('Weekly mentoring')")
+        assert "-2.00 (n=2)" in weekly and "0.00 (n=2)" in weekly and "-2.00 (n=1)" in weekly
+        assert "< 3" in _text(page, "section[data-stage]:first-of-type")
+        assert "Whole run check" in _text(page, "section[data-stage='run']")  # the survey without a stage
