@@ -421,16 +421,13 @@ class ValueStatementInline(TenantInline):
 class ValueSurveyAdmin(TenantAdmin):
     list_display = [
         "title",
+        "response_rates",
+        "report_link",
         "program",
         "run",
         "milestone",
         "opens_at",
         "closes_at",
-        "is_anonymous",
-        "response_count",
-        "participant_rate",
-        "mentor_rate",
-        "report_link",
     ]
     list_filter = ["program", "is_anonymous"]
     list_select_related = ["program", "run", "milestone"]
@@ -486,7 +483,7 @@ class ValueSurveyAdmin(TenantAdmin):
         if obj is None or not obj.pk:
             return "–"
         return format_html(
-            "{}: {}<br>{}: {}",
+            '<span class="nowrap">{}: {}</span><br><span class="nowrap">{}: {}</span>',
             _("Participants"),
             self.participant_rate(obj),
             _("Mentors"),

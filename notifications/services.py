@@ -404,7 +404,11 @@ def _no_longer_needed(organization: Organization, row: Notification) -> str:
     parts = row.subject_key.split(":")
     if parts[0] == "survey" and len(parts) == 4 and row.kind in (Kind.SURVEY_INVITATION, Kind.SURVEY_REMINDER):
         return _survey_answered(organization, parts)
-    if parts[0] == "help_request" and row.kind in (Kind.HELP_REQUEST_UNANSWERED, Kind.HELP_REQUEST_ESCALATED):
+    if parts[0] == "help_request" and row.kind in (
+        Kind.HELP_REQUEST_NEW,
+        Kind.HELP_REQUEST_UNANSWERED,
+        Kind.HELP_REQUEST_ESCALATED,
+    ):
         still_open = (
             HelpRequest.objects.for_organization(organization)
             .filter(pk=int(parts[1]), status=HelpRequest.Status.OPEN, first_response_at__isnull=True)

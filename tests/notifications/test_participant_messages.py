@@ -308,3 +308,20 @@ def test_planning_the_new_kinds_keeps_a_constant_number_of_queries(
     grow(6)
     with django_assert_max_num_queries(len(small.captured_queries)):
         plan(organization)
+
+
+def test_a_new_help_request_message_still_waiting_is_not_sent_once_the_request_is_answered(
+    organization, always_open_settings, monkeypatch
+):
+    enrollment = founder(started_run(organization))
+    mentor = mentor_of(enrollment)
+    help_request = HelpRequestFactory(enrollment=enrollment)
+    monkeypatch.setattr(services, "enqueue_relay", lambda **kwargs: None)
+    plan(organization)
+    program_services.help_request_reply(
+        organization=organization, help_request=help_request, mentor=mentor, author=mentor.user, body="On it."
+    )
+    services.notification_relay(organization=organization)
+    (row,) = rows(organization, kind=Kind.HELP_REQUEST_NEW)
+    assert row.status == Notification.Status.CANCELLED
+    assert "answered" in row.last_error
