@@ -380,14 +380,22 @@ class RunAdmin(TenantAdmin):
         if request.method == "POST" and form.is_valid():
             new_deadline = form.cleaned_data["final_deadline"]
             accept = form.cleaned_data["accept_before_start"]
+            move_finished = form.cleaned_data["move_finished"]
             try:
                 if request.POST.get("confirm") == "yes":
                     services.run_deadline_move(
-                        organization=organization, run=run, new_deadline=new_deadline, accept_before_start=accept
+                        organization=organization,
+                        run=run,
+                        new_deadline=new_deadline,
+                        accept_before_start=accept,
+                        move_finished=move_finished,
                     )
                     messages.success(
                         request,
-                        gettext("The final deadline is now %(date)s; open milestones were re-planned.")
+                        gettext("The final deadline is now %(date)s; finished milestones were moved too.")
+                        % {"date": f"{new_deadline:%Y-%m-%d}"}
+                        if move_finished
+                        else gettext("The final deadline is now %(date)s; open milestones were re-planned.")
                         % {"date": f"{new_deadline:%Y-%m-%d}"},
                     )
                     return HttpResponseRedirect(reverse("admin:programs_run_change", args=[run.pk]))

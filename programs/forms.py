@@ -86,6 +86,9 @@ class DeadlineMoveForm(forms.Form):
     accept_before_start = forms.BooleanField(
         label=_("I accept milestones that fall before the run starts"), required=False
     )
+    move_finished = forms.BooleanField(
+        label=_("Also move the finished milestones (they keep their dates otherwise)"), required=False
+    )
 
 
 class PlanForm(forms.Form):

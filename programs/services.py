@@ -330,10 +330,27 @@ class PlanPreview:
     run: Run
     deadline: datetime.date
     rows: list[PlanRow] = field(default_factory=list)
+    today: datetime.date | None = None  # the organization's today, for the "in the past" warning
 
     @property
     def before_start(self) -> list[PlanRow]:
         return [row for row in self.rows if row.planned.before_run_start]
+
+    @property
+    def into_past(self) -> list[PlanRow]:
+        """Milestones whose new date would be before today (finished ones only if they are moved)."""
+        if self.today is None:
+            return []
+        return [
+            row
+            for row in self.rows
+            if row.milestone is not None and row.planned.due_on != row.old_due_on and row.planned.due_on < self.today
+        ]
+
+    @property
+    def finished_rows(self) -> list[PlanRow]:
+        """Finished milestones (marked completed, or done by every current enrollment)."""
+        return [row for row in self.rows if row.finished]
 
     @property
     def changes(self) -> list[PlanRow]:
@@ -345,7 +362,8 @@ class PlanRow:
     planned: planning.PlannedDate
     milestone: Milestone | None  # None: a template without a milestone yet (will be created)
     template: MilestoneTemplate | None
-    completed: bool = False
+    completed: bool = False  # kept where it is (a finished milestone that is not moved)
+    finished: bool = False  # marked completed, or done by every current enrollment
 
     @property
     def old_due_on(self) -> datetime.date | None:
@@ -446,10 +464,15 @@ def run_plan(*, organization, run: Run, accept_before_start: bool = False) -> li
     return milestones
 
 
-def run_deadline_move_preview(*, organization, run: Run, new_deadline: datetime.date) -> PlanPreview:
+def run_deadline_move_preview(
+    *, organization, run: Run, new_deadline: datetime.date, move_finished: bool = False
+) -> PlanPreview:
     """Old and new dates of every milestone if the final deadline moved (nothing is saved).
 
-    Completed milestones keep their dates.
+    Finished milestones (marked completed, or done by every current enrollment) keep
+    their dates unless ``move_finished``. The preview lists the milestones that would
+    land before today (``into_past``) and the finished ones (``finished_rows``), for
+    the program manager's warning.
     """
     _require_same_organization(organization, run=run)
     probe = Run(
@@ -465,7 +488,7 @@ def run_deadline_move_preview(*, organization, run: Run, new_deadline: datetime.
         probe.clean()
     except ValidationError as error:
         raise ValidationError({"final_deadline": error.message_dict.get("final_deadline", error.messages)})
-    preview = PlanPreview(run=run, deadline=new_deadline)
+    preview = PlanPreview(run=run, deadline=new_deadline, today=selectors.today_for(organization))
     finished = _finished_milestone_ids(organization, run)
     for milestone in selectors.milestones_for_run(organization=organization, run=run):
         preview.rows.append(
@@ -473,7 +496,8 @@ def run_deadline_move_preview(*, organization, run: Run, new_deadline: datetime.
                 planned=_plan_date(run, new_deadline, milestone.name, milestone.days_before_deadline),
                 milestone=milestone,
                 template=None,
-                completed=milestone.pk in finished,
+                completed=milestone.pk in finished and not move_finished,
+                finished=milestone.pk in finished,
             )
         )
     return preview
@@ -496,14 +520,22 @@ def _finished_milestone_ids(organization, run: Run) -> set[int]:
 
 @transaction.atomic
 def run_deadline_move(
-    *, organization, run: Run, new_deadline: datetime.date, accept_before_start: bool = False
+    *,
+    organization,
+    run: Run,
+    new_deadline: datetime.date,
+    accept_before_start: bool = False,
+    move_finished: bool = False,
 ) -> PlanPreview:
-    """Move the final deadline and re-plan every milestone that is not completed yet.
+    """Move the final deadline and re-plan every milestone that is not finished yet.
 
     Call :func:`run_deadline_move_preview` first and show it: the PM confirms the old
-    and new dates before this runs.
+    and new dates before this runs. Finished milestones move only with ``move_finished``
+    (the PM's explicit choice).
     """
-    preview = run_deadline_move_preview(organization=organization, run=run, new_deadline=new_deadline)
+    preview = run_deadline_move_preview(
+        organization=organization, run=run, new_deadline=new_deadline, move_finished=move_finished
+    )
     if not accept_before_start:
         _refuse_plan_before_start(
             PlanPreview(run=run, deadline=new_deadline, rows=[r for r in preview.rows if not r.completed])
