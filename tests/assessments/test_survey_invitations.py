@@ -281,3 +281,19 @@ def test_another_organizations_survey_is_not_in_the_admin(
     foreign = ValueSurveyFactory(program__organization=other_organization)
     client = admin_client_for(program_manager)
     assert client.get(reverse("admin:assessments_valuesurvey_change", args=[foreign.pk])).status_code == 404
+
+
+def test_the_14_day_preview_shows_the_invitations_of_a_survey_that_opens_next_week(
+    organization, always_open_settings, cohort
+):
+    now = timezone.now()
+    survey_of(cohort["run"], opens_at=now + datetime.timedelta(days=5), closes_at=now + datetime.timedelta(days=20))
+    preview = services.notifications_preview(organization=organization, run=cohort["run"], now=now)
+    invitations = [row for row in preview if row["kind"] == Kind.SURVEY_INVITATION]
+    assert sorted(row["recipient"] for row in invitations) == [
+        "alex@startup.test",
+        "mentor.park@hanbit.test",
+        "minji@startup.test",
+    ]
+    assert all(row["when"] >= now + datetime.timedelta(days=5) for row in invitations)
+    assert rows(organization, kind=Kind.SURVEY_INVITATION) == []  # the preview writes nothing

@@ -13,6 +13,7 @@ from notifications import services
 from notifications.models import Channel, Kind, Notification
 from notifications.schedule import zone_of
 from programs import services as program_services
+from tests.factories.assessments import ValueStatementFactory, ValueSurveyFactory
 from tests.factories.core import UserFactory
 from tests.factories.notifications import NotificationSettingsFactory, UnsubscribeFactory
 from tests.factories.programs import (
@@ -298,6 +299,8 @@ def test_planning_the_new_kinds_keeps_a_constant_number_of_queries(
             enrollment = founder(run, name=f"F{i}", email=f"f{i}-{n}@startup.test")
             mentor = mentor_of(enrollment, email=f"m{i}-{n}@hanbit.test")
             HelpRequestReplyFactory(help_request=HelpRequestFactory(enrollment=enrollment), mentor=mentor)
+            survey = ValueSurveyFactory(program=run.program, run=run, is_anonymous=bool(i % 2))
+            ValueStatementFactory(survey=survey)
 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -307,7 +310,14 @@ def test_planning_the_new_kinds_keeps_a_constant_number_of_queries(
         plan(organization)
     grow(6)
     with django_assert_max_num_queries(len(small.captured_queries)):
-        plan(organization)
+        created = plan(organization)
+    # Welcomes, new help requests, answers and survey invitations of the 6 new founders were planned.
+    assert created >= 6 * 4
+    assert {n.kind for n in rows(organization)} >= {
+        Kind.WELCOME,
+        Kind.HELP_REQUEST_REPLY,
+        Kind.SURVEY_INVITATION,
+    }
 
 
 def test_a_new_help_request_message_still_waiting_is_not_sent_once_the_request_is_answered(
