@@ -449,6 +449,10 @@ class ValueSurveyAdmin(TenantAdmin):
     inlines = [ValueStatementInline]
     ordering = ["-opens_at", "id"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.value_survey_invitations_plan(organization=obj.organization, survey=obj)
+
     def get_queryset(self, request):
         queryset = super().get_queryset(request).annotate(response_count=Count("responses"))
         organization = active_organization(request)

@@ -521,12 +521,15 @@ def value_survey_create(
         except ValidationError as error:
             raise ValidationError({f"statements[{position}]": error.messages}) from error
         statement.save()
-    _plan_invitations_soon(organization=organization, survey=survey)
+    value_survey_invitations_plan(organization=organization, survey=survey)
     return survey
 
 
-def _plan_invitations_soon(*, organization: Organization, survey: ValueSurvey) -> None:
-    """A survey that is open already: plan its invitations right after the commit, not at the next beat."""
+def value_survey_invitations_plan(*, organization: Organization, survey: ValueSurvey) -> None:
+    """A survey that is open already: plan its invitations right after the commit, not at the next beat.
+
+    (A survey that opens later is invited by the reminder planner when it opens.)
+    """
     if survey.is_open():
         from notifications.services import notifications_plan_soon
 

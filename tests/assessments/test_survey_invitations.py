@@ -297,3 +297,48 @@ def test_the_14_day_preview_shows_the_invitations_of_a_survey_that_opens_next_we
     ]
     assert all(row["when"] >= now + datetime.timedelta(days=5) for row in invitations)
     assert rows(organization, kind=Kind.SURVEY_INVITATION) == []  # the preview writes nothing
+
+
+def test_a_survey_saved_open_in_the_admin_sends_its_invitations_right_away(
+    organization, always_open_settings, cohort, program_manager, admin_client_for, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    run = cohort["run"]
+    now = timezone.now().astimezone(zone_of(organization))
+    closes = now + datetime.timedelta(days=7)
+    data = {
+        "program": run.program.pk,
+        "run": run.pk,
+        "milestone": "",
+        "title": "관리자 설문",
+        "introduction": "",
+        "opens_at_0": (now - datetime.timedelta(hours=1)).strftime("%Y-%m-%d"),
+        "opens_at_1": (now - datetime.timedelta(hours=1)).strftime("%H:%M:%S"),
+        "closes_at_0": closes.strftime("%Y-%m-%d"),
+        "closes_at_1": closes.strftime("%H:%M:%S"),
+        "ask_participants": "on",
+        "ask_mentors": "on",
+        "statements-TOTAL_FORMS": "1",
+        "statements-INITIAL_FORMS": "0",
+        "statements-MIN_NUM_FORMS": "0",
+        "statements-MAX_NUM_FORMS": "1000",
+        "statements-0-position": "1",
+        "statements-0-text": "멘토 피드백",
+        "statements-0-tier": "essential",
+        "statements-0-predicted_importance": "4",
+    }
+    mail.outbox.clear()
+    client = admin_client_for(program_manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:assessments_valuesurvey_add"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    survey = ValueSurvey.objects.for_organization(organization).get(title="관리자 설문")
+    invitations = rows(organization, kind=Kind.SURVEY_INVITATION)
+    assert {n.subject_key.split(":")[1] for n in invitations} == {str(survey.pk)}
+    assert {n.status for n in invitations} == {Notification.Status.SENT}
+    assert sorted(m.to[0] for m in mail.outbox if "관리자 설문" in m.subject) == [
+        "alex@startup.test",
+        "mentor.park@hanbit.test",
+        "minji@startup.test",
+    ]
