@@ -545,3 +545,29 @@ def test_survey_stages_page_api_and_csv_and_the_wrong_organization(
     assert other_api.get(api_url).status_code == 404
     assert other_api.get(f"/api/v1/orgs/other/runs/{run.pk}/value-gaps-by-stage/").status_code == 404
     assert other_api.get(f"/api/v1/orgs/other/runs/{run.pk}/value-gaps-by-stage/csv/").status_code == 404
+
+
+def _page_queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_pages_make_as_many_queries_for_a_big_run_as_for_a_small_one(
+    organization, framework, program_manager, admin_client_for
+):
+    client = admin_client_for(program_manager)
+    small = build_run(organization, framework, program_manager, name="Small")
+    _answer(_survey(small.run, title="One survey", statements=TWO), small.a, [(4, 4), (4, 4)])
+    few = [_page_queries(client, _run_page(small.run)), _page_queries(client, _org_page(organization))]
+    big = build_run(organization, framework, program_manager, name="Big", extra=6)
+    build_stage_surveys(big.run)
+    assert _page_queries(client, _run_page(big.run)) == few[0]
+    assert _page_queries(client, _org_page(organization)) == few[1]  # two runs now
+    stages = reverse("admin:assessments_run_survey_stages", args=[small.run.pk])
+    assert _page_queries(client, stages) == _page_queries(
+        client, reverse("admin:assessments_run_survey_stages", args=[big.run.pk])
+    )
