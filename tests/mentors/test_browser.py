@@ -141,7 +141,10 @@ def test_a_mentor_logs_in_sets_a_goal_checks_in_and_answers_a_help_request(
             shot(page, "09-session-detail")
 
             # The mentee opens the rating link from the email the session sent, on their phone.
-            rating_mail = next(m for m in mail.outbox if m.to == [portal_world["mentee_email"]])
+            # (The mentee's mail also holds the answer to their help request, sent when the mentor replied.)
+            rating_mail = next(
+                m for m in mail.outbox if m.to == [portal_world["mentee_email"]] and "/mentor/rate/" in m.body
+            )
             rating_link = re.search(r"https?://\S+/mentor/rate/[^\s/]+/", rating_mail.body).group(0)
             mentee_page = browser.new_page(viewport=PHONE, device_scale_factor=1, locale="ko-KR")
             mentee_page.goto(rating_link.replace("http://testserver", live_server.url))
