@@ -12,19 +12,22 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.audit import audit_record_bulk
 from core.events import events_subscribed
+from notifications.schedule import zone_of
 from programs import selectors, services
 from programs.models import Enrollment, MilestoneProgress, Participant, Team, TeamMembership
 
 MAX_ROWS = 5000
+FORMULA_STARTS = ("=", "+", "-", "@")
 
 #: column -> accepted header spellings (lower-cased), English and Korean.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -154,11 +157,20 @@ def read_table(filename: str, content: bytes) -> tuple[list[str], list[tuple[int
     for offset, cells in enumerate(raw[1:], start=2):
         if not any(cell.strip() for cell in cells):
             continue
-        values = {column: cells[i].strip() if i < len(cells) else "" for i, column in enumerate(header) if column}
+        values = {
+            column: _unguarded(cells[i].strip()) if i < len(cells) else "" for i, column in enumerate(header) if column
+        }
         rows.append((offset, values))
     if len(rows) > MAX_ROWS:
         raise ImportFileError(_("Too many rows: at most %(max)d per file.") % {"max": MAX_ROWS})
     return [c for c in header if c], rows
+
+
+def _unguarded(value: str) -> str:
+    """A cell without the ``'`` our export puts before = + - @ (so that Excel runs no formula)."""
+    if value[:1] == "'" and value[1:2] in FORMULA_STARTS:
+        return value[1:]
+    return value
 
 
 # --- checking rows -----------------------------------------------------------------------
@@ -177,15 +189,19 @@ _KOREAN_STATUSES = {
 
 
 def _status_names() -> dict[str, str]:
-    """Each status by its value and its label in the active language, lower-cased.
+    """Each status by its value and its label in every language, lower-cased.
 
+    A Korean export says "수료", an English one "completed": both import, whoever imports.
     Built once per file: translating the labels again for every row cost more than the
     rest of the row's checks.
     """
     names: dict[str, str] = {}
     for choice in Enrollment.Status:
         names.setdefault(choice.value, choice.value)
-        names.setdefault(str(choice.label).lower(), choice.value)
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for choice in Enrollment.Status:
+                names.setdefault(str(choice.label).lower(), choice.value)
     return names
 
 
@@ -211,11 +227,15 @@ def _tags(value: str) -> list[str]:
 @dataclass
 class _Planned:
     report: RowReport
-    participant: Participant
+    participant: Participant | None  # None: a row for a team enrollment (no email, a team)
     participant_changes: dict
     enrollment: Enrollment | None
     enrollment_changes: dict
     team_name: str
+
+    @property
+    def is_team_row(self) -> bool:
+        return self.participant is None
 
 
 def _plan(*, organization, run, filename: str, content: bytes) -> tuple[ImportReport, list[_Planned]]:
@@ -236,7 +256,19 @@ def _plan(*, organization, run, filename: str, content: bytes) -> tuple[ImportRe
         # Share the objects already loaded, so that cleaning and the audit trail read no row again.
         enrollment.run, enrollment.participant = run, by_id[enrollment.participant_id]
         enrollments[enrollment.participant_id] = enrollment
+    team_names = {values["team"] for _line, values in rows if values.get("team")}
+    teams = {team.name: team for team in Team.objects.for_organization(organization).filter(name__in=team_names)}
+    team_enrollments = {}
+    for enrollment in Enrollment.objects.for_organization(organization).filter(run=run, team__in=list(teams.values())):
+        enrollment.run = run
+        team_enrollments[enrollment.team_id] = enrollment
+    memberships = set(
+        TeamMembership.objects.for_organization(organization)
+        .filter(team__in=list(teams.values()), participant__in=list(by_id))
+        .values_list("team__name", "participant_id")
+    )
     seen: dict[str, int] = {}
+    seen_teams: dict[str, int] = {}
     status_names = _status_names()
     planned = []
     for line, values in rows:
@@ -244,9 +276,16 @@ def _plan(*, organization, run, filename: str, content: bytes) -> tuple[ImportRe
         report.rows.append(row)
         email = values.get("email", "").strip().lower()
         name = values.get("name", "").strip()
-        if not name:
+        team_name = values.get("team", "").strip()
+        # A row without an email that names a team is the team's own enrollment (as exported).
+        team_row = not email and bool(team_name)
+        if not name and not team_row:
             row.errors.append(_("Name is missing."))
-        if not email:
+        if team_row:
+            if team_name in seen_teams:
+                row.errors.append(_("The same team is already on line %(line)d.") % {"line": seen_teams[team_name]})
+            seen_teams.setdefault(team_name, line)
+        elif not email:
             row.errors.append(_("Email is missing."))
         else:
             try:
@@ -266,6 +305,27 @@ def _plan(*, organization, run, filename: str, content: bytes) -> tuple[ImportRe
         if language is None:
             row.errors.append(_("Unknown language “%(value)s”: use ko or en.") % {"value": values["language"]})
         if row.errors:
+            continue
+
+        wanted_enrollment = {
+            "status": status,
+            "success_definition": values.get("success_definition", ""),
+            "commitments": values.get("commitments", ""),
+        }
+        try:  # e.g. a name too long for a team: a row error, not a failed save
+            if team_name:
+                Team(organization=organization, name=team_name).clean_fields(exclude=["organization"])
+        except ValidationError as error:
+            row.errors.extend(f"team: {' '.join(messages)}" for messages in error.message_dict.values())
+            continue
+        if team_row:
+            team = teams.get(team_name)
+            enrollment = team_enrollments.get(team.pk) if team else None
+            enrollment_changes = _enrollment_changes(enrollment, wanted_enrollment, values)
+            row.action = (
+                ACTION_CREATE if enrollment is None else (ACTION_UPDATE if enrollment_changes else ACTION_UNCHANGED)
+            )
+            planned.append(_Planned(row, None, {}, enrollment, enrollment_changes, team_name))
             continue
 
         participant = existing.get(email) or Participant(organization=organization, email=email)
@@ -288,19 +348,7 @@ def _plan(*, organization, run, filename: str, content: bytes) -> tuple[ImportRe
         for key, value in participant_changes.items():
             setattr(participant, key, value)
         enrollment = enrollments.get(participant.pk) if participant.pk else None
-        wanted_enrollment = {
-            "status": status,
-            "success_definition": values.get("success_definition", ""),
-            "commitments": values.get("commitments", ""),
-        }
-        if enrollment is None:
-            enrollment_changes = wanted_enrollment
-        else:
-            enrollment_changes = {
-                key: value
-                for key, value in wanted_enrollment.items()
-                if (value and key in values) and getattr(enrollment, key) != value
-            }
+        enrollment_changes = _enrollment_changes(enrollment, wanted_enrollment, values)
         try:
             # No database checks per row: the organization is ours, and the unique email is
             # checked above against the participants loaded in one query and the file itself.
@@ -308,21 +356,23 @@ def _plan(*, organization, run, filename: str, content: bytes) -> tuple[ImportRe
         except ValidationError as error:
             row.errors.extend(f"{key}: {' '.join(messages)}" for key, messages in error.message_dict.items())
             continue
-        try:  # e.g. a name too long for a team: a row error, not a failed save
-            if values.get("team"):
-                Team(organization=organization, name=values["team"]).clean_fields(exclude=["organization"])
-        except ValidationError as error:
-            row.errors.extend(f"team: {' '.join(messages)}" for messages in error.message_dict.values())
-            continue
+        new_membership = bool(team_name) and (team_name, participant.pk) not in memberships
         row.action = (
             ACTION_CREATE
             if enrollment is None
-            else (ACTION_UPDATE if participant_changes or enrollment_changes else ACTION_UNCHANGED)
+            else (ACTION_UPDATE if participant_changes or enrollment_changes or new_membership else ACTION_UNCHANGED)
         )
-        planned.append(
-            _Planned(row, participant, participant_changes, enrollment, enrollment_changes, values.get("team", ""))
-        )
+        planned.append(_Planned(row, participant, participant_changes, enrollment, enrollment_changes, team_name))
     return report, planned
+
+
+def _enrollment_changes(enrollment: Enrollment | None, wanted: dict, values: dict) -> dict:
+    """All wanted fields for a new enrollment; for an existing one, the non-empty cells that differ."""
+    if enrollment is None:
+        return wanted
+    return {
+        key: value for key, value in wanted.items() if (value and key in values) and getattr(enrollment, key) != value
+    }
 
 
 def import_preview(*, organization, run, filename: str, content: bytes) -> ImportReport:
@@ -362,11 +412,13 @@ def _apply(*, organization, run, planned: list[_Planned]) -> None:
     ``enrollment.updated`` events, emitted per row only when a subscription wants them.
     """
     now = timezone.now()
+    teams = _ensure_teams(organization=organization, planned=planned)
     participants = Participant.objects.for_organization(organization)
-    new_participants = [item.participant for item in planned if item.participant.pk is None]
+    people = [item for item in planned if not item.is_team_row]
+    new_participants = [item.participant for item in people if item.participant.pk is None]
     changed_participants = [
         (item.participant, item.participant_changes)
-        for item in planned
+        for item in people
         if item.participant.pk is not None and item.participant_changes
     ]
     participants.bulk_create(new_participants, batch_size=BATCH_SIZE)
@@ -387,9 +439,8 @@ def _apply(*, organization, run, planned: list[_Planned]) -> None:
     created_enrollments, changed_enrollments = [], []
     for item in planned:
         if item.enrollment is None:
-            item.enrollment = Enrollment(
-                organization=organization, run=run, participant=item.participant, **item.enrollment_changes
-            )
+            whose = {"team": teams[item.team_name]} if item.is_team_row else {"participant": item.participant}
+            item.enrollment = Enrollment(organization=organization, run=run, **whose, **item.enrollment_changes)
             created_enrollments.append(item.enrollment)
         elif item.enrollment_changes:
             for name, value in item.enrollment_changes.items():
@@ -419,14 +470,14 @@ def _apply(*, organization, run, planned: list[_Planned]) -> None:
             ):
                 services.enrollment_emit(enrollment=item.enrollment, created=created)
 
-    _apply_teams(organization=organization, planned=planned)
+    _apply_memberships(organization=organization, planned=people, teams=teams)
 
 
-def _apply_teams(*, organization, planned: list[_Planned]) -> None:
-    """Create the teams the file names and add each row's participant to its team."""
+def _ensure_teams(*, organization, planned: list[_Planned]) -> dict[str, Team]:
+    """The teams the file names, by name: the organization's, and new ones created here."""
     names = {item.team_name for item in planned if item.team_name}
     if not names:
-        return
+        return {}
     teams = {team.name: team for team in Team.objects.for_organization(organization).filter(name__in=names)}
     new_teams = [Team(organization=organization, name=name) for name in sorted(names - set(teams))]
     for team in new_teams:
@@ -434,6 +485,13 @@ def _apply_teams(*, organization, planned: list[_Planned]) -> None:
     Team.objects.for_organization(organization).bulk_create(new_teams, batch_size=BATCH_SIZE)
     audit_record_bulk(instances=new_teams, created=True)
     teams.update({team.name: team for team in new_teams})
+    return teams
+
+
+def _apply_memberships(*, organization, planned: list[_Planned], teams: dict[str, Team]) -> None:
+    """Add each participant row's participant to its team (kept when already a member)."""
+    if not teams:
+        return
     memberships = TeamMembership.objects.for_organization(organization)
     existing = set(memberships.filter(team__in=list(teams.values())).values_list("team_id", "participant_id"))
     new_memberships = []
@@ -467,21 +525,83 @@ EXPORT_COLUMNS = (
 )
 
 
+#: Korean headers of an export (each one is also a spelling the import reads, see COLUMNS).
+KOREAN_HEADERS = {
+    "name": "이름",
+    "email": "이메일",
+    "phone": "전화번호",
+    "company": "회사",
+    "stage": "단계",
+    "tags": "태그",
+    "language": "언어",
+    "team": "팀",
+    "status": "상태",
+    "success_definition": "성공의 정의",
+    "commitments": "약속",
+    "last_contact": "마지막 연락",
+}
+KOREAN_LANGUAGE_NAMES = {"ko": "한국어", "en": "영어"}
+
+
+def _in_korean() -> bool:
+    """Exports follow the exporting person's language: Korean words, or the import's English names."""
+    return (translation.get_language() or "").startswith("ko")
+
+
+def _choice(choices, value: str, korean: bool) -> str:
+    """A status as the reader says it: its label in Korean, its code in English (the import reads both)."""
+    return str(choices(value).label) if korean else str(value)
+
+
+def _teams_of_participants(*, organization, run, participant_ids: list[int]) -> dict[int, str]:
+    """The team each participant belongs to, as the export's team column shows it.
+
+    A team enrolled in this run first, then by name: one team per row, the one the
+    import would add the participant to again (which then changes nothing).
+    """
+    enrolled = set(
+        Enrollment.objects.for_organization(organization)
+        .filter(run=run, team__isnull=False)
+        .values_list("team_id", flat=True)
+    )
+    memberships = (
+        TeamMembership.objects.for_organization(organization)
+        .filter(participant__in=participant_ids)
+        .values_list("participant_id", "team_id", "team__name")
+    )
+    best: dict[int, tuple] = {}
+    for participant_id, team_id, name in memberships:
+        key = (team_id not in enrolled, name)
+        if participant_id not in best or key < best[participant_id]:
+            best[participant_id] = key
+    return {participant_id: key[1] for participant_id, key in best.items()}
+
+
 def export_rows(*, organization, run) -> tuple[list[str], list[list[str]]]:
     """One row per enrollment, then one column per milestone with its progress status.
 
-    The leading columns use the import's names, so an export can be edited and imported back.
+    The leading columns are the import's, so that an export imports back unchanged: in
+    the exporting person's language (Korean headers and status labels, or the English
+    names and codes), times in the organization's time zone. A team's enrollment is a
+    row without an email whose team is the team itself.
     """
+    korean = _in_korean()
+    zone = zone_of(organization)
     milestones = list(selectors.milestones_for_run(organization=organization, run=run))
     enrollments = list(selectors.enrollments_for_run(organization=organization, run=run))
     status_of = {
         (p.enrollment_id, p.milestone_id): p
         for p in MilestoneProgress.objects.for_organization(organization).filter(milestone__run=run)
     }
-    header = [*EXPORT_COLUMNS, *(f"D-{m.days_before_deadline} {m.name}" for m in milestones)]
+    team_of = _teams_of_participants(
+        organization=organization, run=run, participant_ids=[e.participant_id for e in enrollments if e.participant_id]
+    )
+    columns = [KOREAN_HEADERS[column] for column in EXPORT_COLUMNS] if korean else list(EXPORT_COLUMNS)
+    header = [*columns, *(f"D-{m.days_before_deadline} {m.name}" for m in milestones)]
     rows = []
     for enrollment in enrollments:
         person = enrollment.participant
+        language = person.language if person else ""
         row = [
             person.name if person else enrollment.team.name,
             person.email if person else "",
@@ -489,16 +609,17 @@ def export_rows(*, organization, run) -> tuple[list[str], list[list[str]]]:
             person.company if person else "",
             person.stage if person else "",
             ", ".join(person.tags) if person else "",
-            person.language if person else "",
-            enrollment.team.name if enrollment.team else "",
-            enrollment.status,
+            KOREAN_LANGUAGE_NAMES.get(language, language) if korean else language,
+            team_of.get(person.pk, "") if person else enrollment.team.name,
+            _choice(Enrollment.Status, enrollment.status, korean),
             enrollment.success_definition,
             enrollment.commitments,
-            enrollment.last_contact_at.isoformat(timespec="minutes") if enrollment.last_contact_at else "",
+            f"{enrollment.last_contact_at.astimezone(zone):%Y-%m-%d %H:%M}" if enrollment.last_contact_at else "",
         ]
         for milestone in milestones:
             progress = status_of.get((enrollment.id, milestone.id))
-            row.append(progress.status if progress else MilestoneProgress.Status.NOT_STARTED)
+            status = progress.status if progress else MilestoneProgress.Status.NOT_STARTED
+            row.append(_choice(MilestoneProgress.Status, status, korean))
         rows.append(row)
     return header, rows
 
@@ -529,7 +650,8 @@ def export_xlsx(*, organization, run) -> bytes:
 
 
 def _safe_cell(value: str) -> str:
-    # A cell starting with = + - @ would run as a formula in Excel (CSV injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    # A cell starting with = + - @ would run as a formula in Excel (CSV injection); the
+    # import takes the quote off again (_unguarded).
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
         return "'" + value
     return value
