@@ -71,6 +71,9 @@ class RunOutcomeRowSerializer(serializers.Serializer):
     average_session_rating = serializers.FloatField(
         source="ratings.average", allow_null=True, help_text="Null below three ratings (ratings are anonymous)."
     )
+    session_ratings_withheld = serializers.IntegerField(
+        source="ratings.withheld", help_text="Ratings of sessions with fewer than three raters: never averaged."
+    )
 
 
 class LevelBarSerializer(serializers.Serializer):
@@ -111,6 +114,7 @@ class MentorProcessSerializer(serializers.Serializer):
     sessions_held = serializers.IntegerField(source="sessions")
     session_ratings = serializers.IntegerField(source="ratings.count")
     average_session_rating = serializers.FloatField(source="ratings.average", allow_null=True)
+    session_ratings_withheld = serializers.IntegerField(source="ratings.withheld")
 
 
 class RunOutcomesSerializer(serializers.Serializer):

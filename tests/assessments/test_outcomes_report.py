@@ -390,7 +390,7 @@ def test_the_api_gives_the_same_numbers(organization, built, program_manager, ap
     assert (row["enrollments"], row["milestone_completion_percent"], row["on_time_percent"]) == (4, 33.3, 25.0)
     assert (row["check_ins_per_participant_week"], row["silent"], row["sessions_held"]) == (0.5, 3, 3)
     assert (row["median_first_response_hours"], row["median_first_response_seconds"]) == (3.0, 10800.0)
-    assert (row["session_ratings"], row["average_session_rating"]) == (3, 4.0)
+    assert (row["session_ratings"], row["average_session_rating"], row["session_ratings_withheld"]) == (3, 4.0, 2)
     assert {g["role"]: g["mean_delta"] for g in row["growth"]} == {"self": 1.5, "mentor": 0.5, "pm": 2.0}
     mentors = {m["name"]: m for m in data["mentors"]}
     assert mentors["Mentor One"]["median_first_response_hours"] == 3.0
