@@ -5,12 +5,15 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.http import Http404
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from core import rls, selectors, services
+from core.api.filters import BOOLEAN_MESSAGE, query_boolean
 from core.api.parsers import ApiJSONParser
 from core.api.permissions import OrganizationRolePermission, api_key_of
 from core.models import ArchivableTenantModel
@@ -136,9 +139,14 @@ class TenantViewSetMixin:
             all_rows = getattr(manager, "dangerously_all_organizations", manager.all)
             return all_rows().none()
         queryset = model.objects.for_organization(self.organization)
-        wants_archived = self.request.query_params.get("archived", "").lower() in ("true", "1", "yes")
-        if issubclass(model, ArchivableTenantModel) and getattr(self, "action", None) == "list" and not wants_archived:
-            queryset = queryset.filter(archived_at__isnull=True)
+        if issubclass(model, ArchivableTenantModel) and getattr(self, "action", None) == "list":
+            try:
+                wants_archived = query_boolean(self.request.query_params.get("archived"))
+            except ValueError:
+                # The schema says boolean: ?archived=2 is a field error, not "leave archived rows out".
+                raise ValidationError({"archived": [BOOLEAN_MESSAGE]}, code="invalid") from None
+            if not wants_archived:
+                queryset = queryset.filter(archived_at__isnull=True)
         return self.safely_get_queryset(queryset)
 
     def get_object(self):
@@ -179,6 +187,7 @@ class TenantModelViewSet(TenantViewSetMixin, viewsets.ModelViewSet):
 class ArchivableTenantModelViewSet(TenantModelViewSet):
     """DELETE archives; ``POST .../{id}/restore/`` restores; ``?archived=true`` lists archived rows too."""
 
+    @extend_schema(summary="Restore an archived row", request=None)  # no body: the schema showed the whole row
     @action(detail=True, methods=["post"])
     def restore(self, request, *args, **kwargs):
         instance = self.get_object()

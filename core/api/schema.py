@@ -12,15 +12,49 @@ from __future__ import annotations
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from core.api.problems import PROBLEM_CONTENT_TYPE, problem_title
 
+TENANT_PATH_PREFIX = "/api/v1/orgs/"
 PROBLEM_COMPONENT = "Problem"
 FIELD_ERROR_COMPONENT = "ProblemFieldError"
 
 
+# What Django's URLValidator accepts, as far as a pattern can say it (http(s) or ftp(s),
+# a dotted host name with a top-level domain, an optional port and path): a `format: uri`
+# alone also admits `mailto:x` or `programs:participant`, which answer 400.
+URL_PATTERN = (
+    r"^(?:{schemes})://{userinfo}"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\.)+[A-Za-z]{{2,63}}\.?"
+    r"(?::[0-9]{{1,4}})?(?:[/?#]\S*)?$"
+)
+
+
+def _decimal_pattern(max_digits: int | None, decimal_places: int | None) -> str:
+    """A decimal string DRF's DecimalField reads: at least one digit, the places it allows."""
+    whole = "+" if max_digits is None else f"{{1,{max(max_digits - (decimal_places or 0), 1)}}}"
+    if decimal_places == 0:
+        return rf"^-?\d{whole}$"
+    places = "*" if decimal_places is None else f"{{0,{decimal_places}}}"
+    some_places = "+" if decimal_places is None else f"{{1,{decimal_places}}}"
+    return rf"^-?(?:\d{whole}(?:\.\d{places})?|\.\d{some_places})$"
+
+
 class TenantAutoSchema(AutoSchema):
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction == "request" and isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
+            # drf-spectacular's pattern lets "", "-" and "." through (every digit is optional).
+            schema["pattern"] = _decimal_pattern(field.max_digits, field.decimal_places)
+        if direction == "request" and isinstance(field, serializers.URLField) and "pattern" not in schema:
+            # A field may narrow it: `url_schemes` (regex alternatives), `url_credentials`.
+            schemes = getattr(field, "url_schemes", ("https?", "ftps?"))
+            userinfo = r"(?:[^\s:@/]+(?::[^\s:@/]*)?@)?" if getattr(field, "url_credentials", True) else ""
+            schema["pattern"] = URL_PATTERN.format(schemes="|".join(schemes), userinfo=userinfo)
+        return schema
+
     def map_parsers(self):
         view_parsers = list(getattr(self.view, "parser_classes", ()))
         if view_parsers == list(api_settings.DEFAULT_PARSER_CLASSES):
@@ -30,6 +64,7 @@ class TenantAutoSchema(AutoSchema):
     def get_override_parameters(self):
         from core.api.base import TenantViewSetMixin
         from core.models import ArchivableTenantModel
+        from integrations.idempotency import MAX_KEY_LENGTH
 
         parameters = list(super().get_override_parameters())
         if not isinstance(self.view, TenantViewSetMixin):
@@ -38,7 +73,8 @@ class TenantAutoSchema(AutoSchema):
             parameters.append(
                 OpenApiParameter(
                     name="Idempotency-Key",
-                    type=OpenApiTypes.STR,
+                    # What integrations.idempotency accepts: 1 to 255 characters, not only blanks.
+                    type={"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": r"\S"},
                     location=OpenApiParameter.HEADER,
                     required=False,
                     description=(
@@ -162,13 +198,23 @@ def _problem_response(status_code: int, path: str) -> dict:
 
 
 def add_problem_responses(result, generator, request, public):
-    """Postprocessing hook: every operation documents the errors the base classes can answer."""
+    """Postprocessing hook: every operation documents the errors the base classes can answer.
+
+    It also marks every optional query parameter ``allowEmptyValue``: an empty value
+    (``?status=``) is the same as leaving the parameter out, for filters (django-filter
+    skips empty values), ``cursor``, ``page_size``, ``ordering``, ``archived`` and the
+    report parameters alike (docs/api.md).
+    """
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(_problem_schemas())
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
+            if path.startswith(TENANT_PATH_PREFIX):
+                for parameter in operation.get("parameters", []):
+                    if parameter.get("in") == "query" and not parameter.get("required"):
+                        parameter["allowEmptyValue"] = True
             codes = [400, 401, 403, 404, 429]
             if method in ("post", "put", "patch"):
                 codes += [409, 413, 415]

@@ -11,10 +11,20 @@ from integrations import services
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 
+class WebhookURLField(serializers.URLField):
+    """An endpoint URL: http or https, without credentials (what ``core.outbound.url_problem`` accepts)."""
+
+    # Read by core.api.schema for the URL's pattern.
+    url_schemes = ("https?",)
+    url_credentials = False
+
+
 class WebhookSubscriptionSerializer(TenantModelSerializer):
+    url = WebhookURLField(max_length=500, help_text="Your endpoint: http or https, no user name or password.")
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=list(EVENT_TYPES)),
         allow_empty=False,
+        min_length=1,  # the schema's minItems: an empty list was schema-valid and answered 400
         help_text="Event types to receive.",
     )
 

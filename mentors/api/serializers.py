@@ -188,13 +188,13 @@ class DevelopmentGoalSerializer(TenantModelSerializer):
         return _call(services.goal_update, organization=self.context["organization"], goal=instance, **validated_data)
 
 
-@extend_schema_field({"type": "string"})
+@extend_schema_field({"$ref": "#/components/schemas/DevelopmentGoalStatusEnum"})
 class CheckInGoalStatusField(serializers.ChoiceField):
     """The goal's status given at a check-in.
 
-    Described as a plain string in the schema: the same choices are the goal's
-    ``status`` enum, and a second component using them would make drf-spectacular
-    name the enum by a hash.
+    Described by the goal's own ``status`` enum: a second component with the same
+    choices would make drf-spectacular name the enum by a hash, and a plain string
+    (as it was) let ``""`` or ``"finished"`` pass the schema and answer 400.
     """
 
 
@@ -247,8 +247,9 @@ class MentoringSessionSerializer(TenantModelSerializer):
         queryset=Mentor.objects.all(),
         required=False,
         help_text=(
-            "Program managers may log a session for any mentor of the organization; mentors log their own "
-            "(the default). Chosen when the session is logged: it cannot change afterwards."
+            "Who held the session: any mentor of the organization for program managers and API keys, who must "
+            "send it; mentors log their own (the default). Chosen when the session is logged: it cannot change "
+            "afterwards."
         ),
     )
     attendees = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Enrollment.objects.all())

@@ -15,6 +15,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
@@ -49,6 +50,20 @@ class MentorAwareMixin:
         context["requesting_mentor"] = self.requesting_mentor
         context["may_act_for_any_mentor"] = self.requester_role_at_least(Membership.Role.PROGRAM_MANAGER)
         return context
+
+
+class OnlyMentorsCreate(BasePermission):
+    """Creating a development goal needs a mentor row of the organization.
+
+    A program manager or an API key is refused with 403 before the body is read (a
+    valid body used to answer 400, as if the input were wrong). Key results and goal
+    check-ins name their goal in the body, which answers the field error instead.
+    """
+
+    message = _("Only mentors of the organization keep development goals.")
+
+    def has_permission(self, request, view) -> bool:
+        return getattr(view, "action", None) != "create" or view.requesting_mentor is not None
 
 
 class OwnGoalsOnlyForWrites(BasePermission):
@@ -132,7 +147,7 @@ class DevelopmentGoalViewSet(MentorAwareMixin, ArchivableTenantModelViewSet):
     model = DevelopmentGoal
     serializer_class = serializers.DevelopmentGoalSerializer
     role_map = MENTOR_ROLE_MAP
-    extra_permission_classes = (OwnGoalsOnlyForWrites,)
+    extra_permission_classes = (OwnGoalsOnlyForWrites, OnlyMentorsCreate)
     filterset_fields = ["status", "visibility", "mentor"]
     ordering_fields = ["target_date", "created_at", "updated_at"]
     ordering = ["id"]

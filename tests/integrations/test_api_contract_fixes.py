@@ -15,15 +15,18 @@ Every endpoint is also asked from the wrong organization.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 
 import pytest
+from django.utils import timezone
 
 from mentors.models import MentoringSession
 from programs.models import Milestone, Program
 from tests.factories.assessments import AssessmentWindowFactory
 from tests.factories.mentors import MentoringSessionFactory
-from tests.factories.programs import MilestoneTemplateFactory, RunFactory
+from tests.factories.programs import CheckInFactory, EnrollmentFactory, MilestoneTemplateFactory, RunFactory
 
 PROBLEM = "application/problem+json"
 
@@ -342,3 +345,167 @@ def test_the_same_key_and_body_in_another_organization_is_not_a_replay(
     assert mine.status_code == 201 and "Idempotent-Replayed" not in mine
     assert mine.json()["id"] != first.json()["id"]
     assert Program.objects.for_organization(other_organization).count() == 1
+
+
+# --- 5. What Schemathesis found with every check ---------------------------------------
+# (tests/integrations/test_schema.py runs them all; these pin each finding down.)
+
+
+@pytest.mark.parametrize(
+    ("resource", "parameter", "value"),
+    [
+        ("check-ins", "archived", "2"),
+        ("webhook-subscriptions", "archived", "maybe"),
+        ("frameworks", "is_default", "null"),
+        ("milestones", "completed", "0.5"),
+    ],
+)
+def test_a_boolean_query_parameter_that_is_not_a_boolean_is_a_field_error(
+    as_pm, organization, resource, parameter, value
+):
+    errors = field_errors(as_pm.get(url(organization, f"{resource}/"), {parameter: value}))
+    assert list(errors) == [parameter]
+    assert errors[parameter][0]["detail"] == "Send true or false."
+
+
+@pytest.mark.parametrize(
+    ("value", "with_archived"),
+    [("true", True), ("True", True), ("1", True), ("yes", True), ("false", False), ("0", False), ("no", False)],
+)
+def test_boolean_spellings_are_read_as_booleans(as_pm, organization, enrollment, value, with_archived):
+    kept = CheckInFactory(enrollment=enrollment)
+    archived = CheckInFactory(enrollment=enrollment, archived_at=timezone.now())
+    response = as_pm.get(url(organization, "check-ins/"), {"archived": value})
+    assert response.status_code == 200, response.content
+    expected = {kept.pk, archived.pk} if with_archived else {kept.pk}
+    assert {row["id"] for row in response.json()["results"]} == expected
+
+
+def test_an_integer_filter_takes_whole_numbers(as_pm, organization, levels):
+    errors = field_errors(as_pm.get(url(organization, "levels/"), {"number": "0.5"}))
+    assert list(errors) == ["number"]
+    response = as_pm.get(url(organization, "levels/"), {"number": "3"})
+    assert [row["number"] for row in response.json()["results"]] == [3]
+
+
+def test_a_datetime_filter_with_an_offset_postgresql_cannot_hold_is_compared_in_utc(as_pm, organization, run):
+    # 2026-03-01T06:00:00+20:01 is 2026-02-28T09:59:00Z: RFC 3339 allows the offset, PostgreSQL does not (a 500).
+    before = EnrollmentFactory(run=run, last_contact_at=dt.datetime(2026, 2, 28, 9, 58, tzinfo=dt.UTC))
+    EnrollmentFactory(run=run, last_contact_at=dt.datetime(2026, 2, 28, 10, 0, tzinfo=dt.UTC))
+    response = as_pm.get(url(organization, "enrollments/"), {"silent_since": "2026-03-01T06:00:00+20:01"})
+    assert response.status_code == 200, response.content
+    assert [row["id"] for row in response.json()["results"]] == [before.pk]
+
+
+def test_a_datetime_filter_that_utc_cannot_hold_is_a_field_error(as_pm, organization):
+    errors = field_errors(as_pm.get(url(organization, "enrollments/"), {"silent_since": "0001-01-01T00:00:00+05:00"}))
+    assert list(errors) == ["silent_since"]
+
+
+def test_an_empty_query_parameter_is_the_same_as_leaving_it_out(as_pm, organization, run, enrollment):
+    empty = {name: "" for name in ("status", "run", "silent_since", "archived", "page_size", "ordering", "cursor")}
+    response = as_pm.get(url(organization, "enrollments/"), empty)
+    assert response.status_code == 200, response.content
+    assert response.json() == as_pm.get(url(organization, "enrollments/")).json()
+    report = as_pm.get(url(organization, "assessment-reports/organization/"), {"before_kind": "", "after_kind": ""})
+    assert report.status_code == 200 and (report.json()["before_kind"], report.json()["after_kind"]) == ("pre", "post")
+
+
+def test_the_schema_allows_empty_values_of_optional_query_parameters(schema):
+    checked = 0
+    for path, item in schema["paths"].items():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query" and path.startswith("/api/v1/orgs/"):
+                    assert parameter.get("allowEmptyValue") is True, (path, parameter["name"])
+                    checked += 1
+    assert checked > 100
+
+
+def test_the_schema_states_what_an_idempotency_key_may_be(schema):
+    parameters = schema["paths"]["/api/v1/orgs/{org_slug}/programs/"]["post"]["parameters"]
+    key = next(parameter for parameter in parameters if parameter["name"] == "Idempotency-Key")
+    assert key["schema"] == {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S"}
+
+
+@pytest.mark.parametrize("key", ["", "   ", "k" * 256])
+def test_an_idempotency_key_outside_the_schema_is_a_field_error(key_api, organization, key):
+    response = _post(key_api, organization, '{"name": "Bootcamp"}', key)
+    assert list(field_errors(response)) == ["Idempotency-Key"]
+    assert not Program.objects.for_organization(organization).exists()
+
+
+def test_restoring_takes_no_body_in_the_schema(schema):
+    restores = [path for path in schema["paths"] if path.endswith("/restore/")]
+    assert len(restores) >= 5
+    for path in restores:
+        assert "requestBody" not in schema["paths"][path]["post"], path
+
+
+def test_url_fields_state_the_urls_the_api_accepts(schema):
+    from django.core.exceptions import ValidationError
+    from django.core.validators import URLValidator
+
+    components = schema["components"]["schemas"]
+    webhook = components["WebhookSubscriptionRequest"]["properties"]
+    assert webhook["events"]["minItems"] == 1
+    evidence = components["MilestoneProgressRequest"]["properties"]["evidence_url"]["oneOf"][0]
+    samples = {
+        "https://crm.example.com/hooks/cohort?x=1": True,
+        "http://a.b.co:8080/": True,
+        "ftp://files.example.com/evidence.pdf": True,
+        "programs:participant": False,
+        "mailto:pm@example.com": False,
+        "https://localhost-without-a-dot": False,
+        "https://-bad.example.com": False,
+    }
+    for sample, valid in samples.items():
+        try:
+            URLValidator()(sample)
+            django_accepts = True
+        except ValidationError:
+            django_accepts = False
+        assert django_accepts == valid, sample
+        assert bool(re.match(evidence["pattern"], sample)) == valid, sample
+    assert re.match(webhook["url"]["pattern"], "https://crm.example.com/hooks")
+    for refused in ("ftp://files.example.com/", "https://user:secret@crm.example.com/"):
+        assert not re.match(webhook["url"]["pattern"], refused), refused
+
+
+def test_a_webhook_with_no_events_is_refused(key_api, organization):
+    body = {"url": "https://crm.example.com/", "events": []}
+    response = key_api.post(url(organization, "webhook-subscriptions/"), body)
+    assert list(field_errors(response)) == ["events"]
+
+
+def test_who_is_not_a_mentor_cannot_create_goals_403(key_api, as_pm, organization):
+    for client in (key_api, as_pm):
+        response = client.post(url(organization, "development-goals/"), {"title": "Grow the cohort"})
+        assert response.status_code == 403, response.content
+        assert response["Content-Type"].startswith(PROBLEM)
+        assert response.json()["detail"] == "Only mentors of the organization keep development goals."
+
+
+def test_another_organizations_pm_creating_a_goal_gets_404(as_other_pm, organization):
+    assert as_other_pm.post(url(organization, "development-goals/"), {"title": "x"}).status_code == 404
+
+
+def test_a_goal_check_in_status_is_the_goals_status_enum(schema):
+    status = request_schema(schema, "/api/v1/orgs/{org_slug}/goal-check-ins/", "post")["properties"]["status"]
+    assert status["allOf"] == [{"$ref": "#/components/schemas/DevelopmentGoalStatusEnum"}]
+    assert "" not in schema["components"]["schemas"]["DevelopmentGoalStatusEnum"]["enum"]
+
+
+@pytest.mark.parametrize("sample", ["1", "1.5", ".5", "-2.25", "1.", "123456789012.12", "", "-", ".", "1.123", "1e3"])
+def test_a_decimal_pattern_accepts_what_the_api_reads(schema, sample):
+    from rest_framework import serializers
+    from rest_framework.exceptions import ValidationError
+
+    pattern = request_schema(schema, "/api/v1/orgs/{org_slug}/key-results/", "post")["properties"]["target_value"]
+    try:
+        serializers.DecimalField(max_digits=14, decimal_places=2).run_validation(sample)
+        reads = True
+    except ValidationError:
+        reads = False
+    # "1e3" is a number DRF reads and the pattern refuses: the schema may be narrower, never wider.
+    assert bool(re.match(pattern["pattern"], sample)) == reads or (sample == "1e3" and reads)

@@ -95,7 +95,7 @@ def test_a_key_result_with_target_equal_to_start_is_a_400_and_nothing_is_saved(a
 
 
 def test_a_pm_cannot_create_or_change_goals(as_pm, organization, shared_goal):
-    assert as_pm.post(api(organization, "development-goals/"), {"title": "PM goal"}).status_code == 400
+    assert as_pm.post(api(organization, "development-goals/"), {"title": "PM goal"}).status_code == 403
     assert (
         as_pm.patch(api(organization, f"development-goals/{shared_goal.pk}/"), {"title": "PM edit"}).status_code == 403
     )
