@@ -63,7 +63,9 @@ def user_language_set(*, user: User, language: str) -> User:
     from django.core.exceptions import ValidationError
 
     if language not in dict(settings.LANGUAGES):
-        raise ValidationError({"language": f"Unknown language: {language!r}"})
+        from django.utils.translation import gettext as _
+
+        raise ValidationError({"language": _("Unknown language: %(language)s") % {"language": language}})
     if user.language != language:
         User.objects.filter(pk=user.pk).update(language=language)
         user.language = language
