@@ -58,9 +58,7 @@ def _due(milestone):
 def test_the_preview_lists_milestones_landing_in_the_past_and_the_finished_ones(
     organization, live_run, milestones, today
 ):
-    preview = services.run_deadline_move_preview(
-        organization=organization, run=live_run, new_deadline=today + 5 * DAY
-    )
+    preview = services.run_deadline_move_preview(organization=organization, run=live_run, new_deadline=today + 5 * DAY)
     assert [row.milestone.name for row in preview.into_past] == ["Team charter", "Customer interviews"]
     assert {row.milestone.name for row in preview.finished_rows} == {"Problem statement", "Team charter"}
     kept = {row.milestone.name: row.new_due_on for row in preview.rows if row.completed}
