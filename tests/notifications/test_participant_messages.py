@@ -271,9 +271,9 @@ def test_a_mentor_reply_through_the_service_is_mailed_to_the_founder(
             author=mentor.user,
             body="두 가지 랜딩 페이지를 비교해 보세요.",
         )
-    to_founder = [m for m in mail.outbox if m.to == ["minji@startup.test"] and "answered" in m.subject]
-    assert len(to_founder) == 1
-    assert to_founder[0].subject == "박서준 answered your help request"
+    to_founder = [m for m in mail.outbox if m.to == ["minji@startup.test"] and "답했습니다" in m.subject]
+    assert len(to_founder) == 1  # in the founder's language (Korean)
+    assert to_founder[0].subject == "박서준 님이 도움 요청에 답했습니다"
     assert "두 가지 랜딩 페이지를 비교해 보세요." in to_founder[0].body
     # The answered request does not also produce a "new help request" to the mentor now.
     assert [n.status for n in rows(organization, kind=Kind.HELP_REQUEST_NEW)] in ([], [Notification.Status.CANCELLED])
