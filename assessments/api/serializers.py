@@ -19,7 +19,7 @@ from assessments.models import (
     ValueStatement,
     ValueSurvey,
 )
-from core.api.serializers import ApiModelSerializer, TenantModelSerializer
+from core.api.serializers import ApiModelSerializer, StrictCharField, TenantModelSerializer
 from core.models import TenantModel
 from mentors.models import Mentor
 from programs.models import CheckIn, Enrollment, HelpRequest
@@ -166,13 +166,13 @@ class AssessmentSerializer(ApiModelSerializer):
 
 class ObservationInputSerializer(ScopedInputSerializer):
     indicator = serializers.PrimaryKeyRelatedField(queryset=Indicator.objects.all())
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class AssessmentEvidenceInputSerializer(ScopedInputSerializer):
     level = serializers.PrimaryKeyRelatedField(queryset=Level.objects.all())
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
-    links = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    notes = StrictCharField(required=False, allow_blank=True, default="")
+    links = serializers.ListField(child=StrictCharField(), required=False, default=list)
     observations = ObservationInputSerializer(many=True, required=False, default=list)
     check_ins = serializers.PrimaryKeyRelatedField(
         queryset=CheckIn.objects.all(), many=True, required=False, default=list
@@ -294,9 +294,9 @@ class SurveyResponseCreateSerializer(ScopedInputSerializer):
         queryset=Mentor.objects.all(), required=False, allow_null=True, default=None
     )
     ratings = RatingInputSerializer(many=True)
-    own_values = serializers.CharField(required=False, allow_blank=True, default="")
-    improve = serializers.CharField(required=False, allow_blank=True, default="")
-    stop = serializers.CharField(required=False, allow_blank=True, default="")
+    own_values = StrictCharField(required=False, allow_blank=True, default="")
+    improve = StrictCharField(required=False, allow_blank=True, default="")
+    stop = StrictCharField(required=False, allow_blank=True, default="")
 
 
 # --- Reports (output only) ------------------------------------------------------------

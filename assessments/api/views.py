@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -25,6 +26,7 @@ from assessments.models import (
     ValueSurvey,
 )
 from core.api.base import TenantModelViewSet, TenantViewSetMixin
+from core.api.problems import Conflict
 from core.api.serializers import django_to_drf_errors
 from programs.models import Run
 
@@ -75,9 +77,8 @@ class AssessmentWindowViewSet(TenantModelViewSet):
 
     def perform_destroy(self, instance):
         if instance.assessments.exists():
-            from rest_framework.exceptions import ValidationError
-
-            raise ValidationError({"non_field_errors": ["This window has assessments; it cannot be deleted."]})
+            # 409 like every row that others still refer to (docs/api.md), not a 400 on a valid request.
+            raise Conflict(_("This window has assessments; it cannot be deleted."), code="protected")
         instance.delete()
 
 
@@ -195,9 +196,7 @@ class ValueSurveyViewSet(TenantModelViewSet):
 
     def perform_destroy(self, instance):
         if instance.responses.exists():
-            from rest_framework.exceptions import ValidationError
-
-            raise ValidationError({"non_field_errors": ["This survey has responses; it cannot be deleted."]})
+            raise Conflict(_("This survey has responses; it cannot be deleted."), code="protected")
         instance.delete()
 
     @extend_schema(responses=s.SurveyReportSerializer)
@@ -226,9 +225,7 @@ class ValueStatementViewSet(TenantModelViewSet):
 
     def perform_destroy(self, instance):
         if StatementRating.objects.for_organization(self.organization).filter(statement=instance).exists():
-            from rest_framework.exceptions import ValidationError
-
-            raise ValidationError({"non_field_errors": ["This statement has ratings; it cannot be deleted."]})
+            raise Conflict(_("This statement has ratings; it cannot be deleted."), code="protected")
         instance.delete()
 
 

@@ -139,7 +139,9 @@ class TenantViewSetMixin:
             all_rows = getattr(manager, "dangerously_all_organizations", manager.all)
             return all_rows().none()
         queryset = model.objects.for_organization(self.organization)
-        if issubclass(model, ArchivableTenantModel) and getattr(self, "action", None) == "list":
+        if issubclass(model, ArchivableTenantModel) and getattr(self, "action", None) != "restore":
+            # An archived (DELETEd) row is gone from the API, lists and ids alike (404), unless
+            # ?archived=true asks for it; POST .../restore/ finds it to bring it back.
             try:
                 wants_archived = query_boolean(self.request.query_params.get("archived"))
             except ValueError:
@@ -185,7 +187,11 @@ class TenantModelViewSet(TenantViewSetMixin, viewsets.ModelViewSet):
 
 
 class ArchivableTenantModelViewSet(TenantModelViewSet):
-    """DELETE archives; ``POST .../{id}/restore/`` restores; ``?archived=true`` lists archived rows too."""
+    """DELETE archives; ``POST .../{id}/restore/`` restores; ``?archived=true`` shows archived rows too.
+
+    An archived row answers 404 to every other request (GET, PUT, PATCH, DELETE, actions)
+    unless ``?archived=true`` is given, as a deleted row would.
+    """
 
     @extend_schema(summary="Restore an archived row", request=None)  # no body: the schema showed the whole row
     @action(detail=True, methods=["post"])

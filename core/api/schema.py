@@ -18,6 +18,11 @@ from rest_framework.settings import api_settings
 from core.api.problems import PROBLEM_CONTENT_TYPE, problem_title
 
 TENANT_PATH_PREFIX = "/api/v1/orgs/"
+# A character Python's str.strip() keeps: ECMA's \s lacks \x1c-\x1f and \x85, which
+# DRF trims (and so "\x1c" alone is blank).
+NOT_BLANK_PATTERN = r"[^\s\x1c-\x1f\x85]"
+SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"  # DRF's SlugField
+SLUG_UNICODE_PATTERN = r"^[-\w]+$"
 PROBLEM_COMPONENT = "Problem"
 FIELD_ERROR_COMPONENT = "ProblemFieldError"
 
@@ -53,6 +58,18 @@ class TenantAutoSchema(AutoSchema):
             schemes = getattr(field, "url_schemes", ("https?", "ftps?"))
             userinfo = r"(?:[^\s:@/]+(?::[^\s:@/]*)?@)?" if getattr(field, "url_credentials", True) else ""
             schema["pattern"] = URL_PATTERN.format(schemes="|".join(schemes), userinfo=userinfo)
+        if direction == "request" and isinstance(field, serializers.SlugField) and "pattern" not in schema:
+            schema["pattern"] = SLUG_UNICODE_PATTERN if field.allow_unicode else SLUG_PATTERN
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and not field.allow_blank
+            and field.trim_whitespace
+            and schema.get("type") == "string"
+            and "pattern" not in schema
+        ):
+            # DRF trims the value first: " " or "\n" is blank, and a field that may not be blank answers 400.
+            schema["pattern"] = NOT_BLANK_PATTERN
         return schema
 
     def map_parsers(self):
@@ -74,7 +91,7 @@ class TenantAutoSchema(AutoSchema):
                 OpenApiParameter(
                     name="Idempotency-Key",
                     # What integrations.idempotency accepts: 1 to 255 characters, not only blanks.
-                    type={"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": r"\S"},
+                    type={"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": NOT_BLANK_PATTERN},
                     location=OpenApiParameter.HEADER,
                     required=False,
                     description=(
@@ -89,7 +106,7 @@ class TenantAutoSchema(AutoSchema):
             self.method == "GET"
             and model is not None
             and issubclass(model, ArchivableTenantModel)
-            and self._is_list_view()
+            and getattr(self.view, "action", None) in ("list", "retrieve")
         ):
             parameters.append(
                 OpenApiParameter(
@@ -97,7 +114,11 @@ class TenantAutoSchema(AutoSchema):
                     type=OpenApiTypes.BOOL,
                     location=OpenApiParameter.QUERY,
                     required=False,
-                    description="Include archived rows too.",
+                    description=(
+                        "Include archived rows too."
+                        if self._is_list_view()
+                        else "Show the row even if it is archived (otherwise an archived row answers 404)."
+                    ),
                 )
             )
         return parameters

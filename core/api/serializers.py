@@ -8,19 +8,24 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from core.models import Membership, Organization, TenantModel
+
+
+def _details(errors) -> list[ErrorDetail]:
+    """Each message with its own code (``unique``, ``unique_together``, ``blank``...), else ``invalid``."""
+    return [ErrorDetail(message, code=error.code or "invalid") for error in errors for message in error.messages]
 
 
 def django_to_drf_errors(error: DjangoValidationError) -> ValidationError:
     if hasattr(error, "error_dict"):
         detail = {
-            ("non_field_errors" if field == "__all__" else field): messages
-            for field, messages in error.message_dict.items()
+            ("non_field_errors" if field == "__all__" else field): _details(errors)
+            for field, errors in error.error_dict.items()
         }
         return ValidationError(detail)
-    return ValidationError({"non_field_errors": error.messages})
+    return ValidationError({"non_field_errors": _details(error.error_list)})
 
 
 class RFC3339DateTimeField(serializers.DateTimeField):
@@ -39,12 +44,61 @@ class RFC3339DateTimeField(serializers.DateTimeField):
         return value
 
 
+class _StrictString:
+    """A JSON string only: DRF's string fields take ``0`` or ``true`` and save ``"0"``, ``"True"``.
+
+    The schema says ``string``; a number where a string belongs is the client's mistake,
+    answered with the field's ``invalid`` error.
+    """
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(_StrictString, serializers.CharField):
+    pass
+
+
+class StrictEmailField(_StrictString, serializers.EmailField):
+    pass
+
+
+class StrictURLField(_StrictString, serializers.URLField):
+    pass
+
+
+class StrictSlugField(_StrictString, serializers.SlugField):
+    pass
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON ``true`` or ``false`` only (DRF's field also takes ``0``, ``1``, ``"yes"``, ``"off"``...)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class ApiModelSerializer(serializers.ModelSerializer):
-    """The ModelSerializer of the API: model datetimes are written as RFC 3339 (:class:`RFC3339DateTimeField`)."""
+    """The ModelSerializer of the API.
+
+    Model datetimes are written as RFC 3339 (:class:`RFC3339DateTimeField`); strings and
+    booleans are read as JSON strings and booleans only (:class:`StrictCharField`,
+    :class:`StrictBooleanField`), as the schema says.
+    """
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: RFC3339DateTimeField,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.EmailField: StrictEmailField,
+        models.URLField: StrictURLField,
+        models.SlugField: StrictSlugField,
+        models.BooleanField: StrictBooleanField,
     }
 
 

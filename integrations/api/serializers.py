@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from core.api.serializers import ApiModelSerializer, TenantModelSerializer, django_to_drf_errors
+from core.api.serializers import ApiModelSerializer, StrictURLField, TenantModelSerializer, django_to_drf_errors
 from core.events import EVENT_TYPES
 from integrations import services
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 
-class WebhookURLField(serializers.URLField):
+class WebhookURLField(StrictURLField):
     """An endpoint URL: http or https, without credentials (what ``core.outbound.url_problem`` accepts)."""
 
     # Read by core.api.schema for the URL's pattern.

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.serializers import ApiModelSerializer, TenantModelSerializer, django_to_drf_errors
+from core.api.serializers import ApiModelSerializer, StrictCharField, TenantModelSerializer, django_to_drf_errors
 from mentors import selectors, services
 from mentors.models import (
     DevelopmentGoal,
@@ -32,7 +32,7 @@ def _call(service, **kwargs):
 class MentorSerializer(TenantModelSerializer):
     email = serializers.EmailField(source="user.email", read_only=True)
     name = serializers.CharField(source="user.name", read_only=True)
-    expertise = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    expertise = serializers.ListField(child=StrictCharField(max_length=100), required=False)
 
     class Meta:
         model = Mentor
@@ -117,10 +117,10 @@ class KeyResultSerializer(TenantModelSerializer):
 class NestedKeyResultSerializer(serializers.Serializer):
     """A key result given with a new goal."""
 
-    title = serializers.CharField(max_length=200)
+    title = StrictCharField(max_length=200)
     start_value = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, default=0)
     target_value = serializers.DecimalField(max_digits=14, decimal_places=2)
-    unit = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    unit = StrictCharField(max_length=40, required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
         if attrs["target_value"] == attrs.get("start_value", 0):

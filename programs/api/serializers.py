@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.serializers import TenantModelSerializer, django_to_drf_errors
+from core.api.serializers import StrictBooleanField, StrictCharField, TenantModelSerializer, django_to_drf_errors
 from programs import services
 from programs.models import (
     CheckIn,
@@ -77,17 +78,17 @@ class RunSerializer(TenantModelSerializer):
 
 
 class PlanRequestSerializer(serializers.Serializer):
-    accept_before_start = serializers.BooleanField(
+    accept_before_start = StrictBooleanField(
         default=False, help_text="Plan even if some milestones fall before the run starts."
     )
 
 
 class DeadlineMoveRequestSerializer(serializers.Serializer):
     final_deadline = serializers.DateField()
-    confirm = serializers.BooleanField(
+    confirm = StrictBooleanField(
         default=False, help_text="false: only show the old and new dates. true: move and re-plan."
     )
-    accept_before_start = serializers.BooleanField(default=False)
+    accept_before_start = StrictBooleanField(default=False)
 
 
 class PlanRowSerializer(serializers.Serializer):
@@ -108,7 +109,7 @@ class PlanPreviewSerializer(serializers.Serializer):
 
 
 class ParticipantSerializer(TenantModelSerializer):
-    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+    tags = serializers.ListField(child=StrictCharField(max_length=50), required=False)
 
     class Meta:
         model = Participant
@@ -173,6 +174,40 @@ class EnrollmentSerializer(TenantModelSerializer):
         return call_service(
             services.enrollment_update, organization=self.context["organization"], enrollment=instance, **changes
         )
+
+
+@extend_schema_field({"$ref": "#/components/schemas/EnrollmentStatusEnum"})
+class EnrollmentStatusField(serializers.ChoiceField):
+    """The enrollment's status enum (a second component with the same choices would get a hashed name)."""
+
+
+class EnrollmentUpdateSerializer(EnrollmentSerializer):
+    """An enrollment changed (PUT/PATCH): ``run``, ``participant`` and ``team`` are read-only.
+
+    The schema showed them writable, and another value answered 400. Now the schema says
+    read-only; a request that still sends another value gets the same field error (code
+    ``read_only``), and sending the current values back is fine.
+    """
+
+    status = EnrollmentStatusField(choices=Enrollment.Status.choices, required=False)
+
+    class Meta(EnrollmentSerializer.Meta):
+        read_only_fields = [*EnrollmentSerializer.Meta.read_only_fields, "run", "participant", "team"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        data = self.initial_data if isinstance(self.initial_data, dict) else {}
+        for name in ("run", "participant", "team"):
+            current = getattr(self.instance, f"{name}_id")
+            if name in data and str(data[name]) != str(current):
+                raise serializers.ValidationError(
+                    {
+                        name: serializers.ErrorDetail(
+                            _("An enrollment cannot move; archive it and enroll again."), code="read_only"
+                        )
+                    }
+                )
+        return attrs
 
 
 class MentorAssignmentSerializer(TenantModelSerializer):
@@ -282,4 +317,4 @@ class HelpRequestSerializer(TenantModelSerializer):
 
 
 class HelpRequestReplyRequestSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=8000)
+    body = StrictCharField(max_length=8000)

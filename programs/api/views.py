@@ -174,9 +174,18 @@ class EnrollmentFilter(filters.FilterSet):
         fields = ["run", "status", "participant", "team"]
 
 
+_ENROLLMENT_CHANGE = extend_schema(
+    summary="Change an enrollment (its run, participant and team stay: archive it and enroll again)",
+    request=serializers.EnrollmentUpdateSerializer,
+    responses=serializers.EnrollmentSerializer,
+)
+
+
 @extend_schema_view(
     list=extend_schema(summary="List enrollments"),
     create=extend_schema(summary="Enroll a participant or a team in a run"),
+    update=_ENROLLMENT_CHANGE,
+    partial_update=_ENROLLMENT_CHANGE,
     destroy=extend_schema(summary="Archive an enrollment"),
 )
 class EnrollmentViewSet(ArchivableTenantModelViewSet):
@@ -185,6 +194,11 @@ class EnrollmentViewSet(ArchivableTenantModelViewSet):
     filterset_class = EnrollmentFilter
     ordering_fields = ["created_at", "last_contact_at", "status"]
     ordering = ["id"]
+
+    def get_serializer_class(self):
+        if getattr(self, "action", None) in ("update", "partial_update"):
+            return serializers.EnrollmentUpdateSerializer
+        return super().get_serializer_class()
 
 
 @extend_schema_view(

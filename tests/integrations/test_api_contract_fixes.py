@@ -425,10 +425,10 @@ def test_the_schema_allows_empty_values_of_optional_query_parameters(schema):
 def test_the_schema_states_what_an_idempotency_key_may_be(schema):
     parameters = schema["paths"]["/api/v1/orgs/{org_slug}/programs/"]["post"]["parameters"]
     key = next(parameter for parameter in parameters if parameter["name"] == "Idempotency-Key")
-    assert key["schema"] == {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S"}
+    assert key["schema"] == {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"[^\s\x1c-\x1f\x85]"}
 
 
-@pytest.mark.parametrize("key", ["", "   ", "k" * 256])
+@pytest.mark.parametrize("key", ["", "   ", "\x1c", "k" * 256])
 def test_an_idempotency_key_outside_the_schema_is_a_field_error(key_api, organization, key):
     response = _post(key_api, organization, '{"name": "Bootcamp"}', key)
     assert list(field_errors(response)) == ["Idempotency-Key"]
@@ -509,3 +509,105 @@ def test_a_decimal_pattern_accepts_what_the_api_reads(schema, sample):
         reads = False
     # "1e3" is a number DRF reads and the pattern refuses: the schema may be narrower, never wider.
     assert bool(re.match(pattern["pattern"], sample)) == reads or (sample == "1e3" and reads)
+
+
+# --- 6. What the black-box probe found (schemathesis CLI, --checks all, production gunicorn) --
+
+
+@pytest.mark.parametrize(
+    ("method", "resource", "body", "field"),
+    [
+        ("post", "teams/", {"name": 0}, "name"),
+        ("post", "programs/", {"name": "Bootcamp", "promised_value": 0}, "promised_value"),
+        ("post", "participants/", {"name": "Minji", "email": "minji@example.com", "tags": [0]}, "tags.0"),
+        (
+            "post",
+            "webhook-subscriptions/",
+            {"url": "https://crm.example.com/", "events": ["check_in.created"], "is_active": 0},
+            "is_active",
+        ),
+    ],
+)
+def test_a_number_where_the_schema_says_string_or_boolean_is_a_field_error(
+    key_api, organization, method, resource, body, field
+):
+    response = getattr(key_api, method)(url(organization, resource), body)
+    assert list(field_errors(response)) == [field]
+
+
+def test_a_plan_flag_must_be_a_json_boolean(as_pm, organization, run):
+    response = as_pm.post(url(organization, f"runs/{run.pk}/plan/"), {"accept_before_start": "yes"}, format="json")
+    assert list(field_errors(response)) == ["accept_before_start"]
+
+
+def test_the_schema_says_a_name_may_not_be_blank(schema):
+    name = request_schema(schema, "/api/v1/orgs/{org_slug}/programs/", "post")["properties"]["name"]
+    assert name["pattern"] == r"[^\s\x1c-\x1f\x85]" and name["minLength"] == 1
+    for blank in (" ", "\n", "\x1c", "\x85"):  # what DRF trims away
+        assert not re.search(name["pattern"], blank), repr(blank)
+    assert re.search(name["pattern"], " a ")
+    key = request_schema(schema, "/api/v1/orgs/{org_slug}/frameworks/", "post")["properties"]["key"]
+    assert key["pattern"] == "^[-a-zA-Z0-9_]+$"
+
+
+def test_a_blank_name_is_a_field_error(key_api, organization):
+    assert list(field_errors(key_api.post(url(organization, "teams/"), {"name": " \n"}))) == ["name"]
+
+
+def test_a_duplicate_says_unique_in_its_code(key_api, organization):
+    assert key_api.post(url(organization, "teams/"), {"name": "Returnbox"}).status_code == 201
+    errors = field_errors(key_api.post(url(organization, "teams/"), {"name": "Returnbox"}))
+    assert [error["code"] for found in errors.values() for error in found] == ["unique_together"]
+
+
+def test_deleting_a_window_with_assessments_is_a_409(
+    as_pm, as_other_pm, organization, open_window, enrollment, levels, program_manager
+):
+    from assessments.services import assessment_submit
+
+    assessment_submit(
+        organization=organization,
+        window=open_window,
+        subject_enrollment=enrollment,
+        assessor_role="pm",
+        assessor_user=program_manager,
+        level=levels[2],
+    )
+    path = url(organization, f"assessment-windows/{open_window.pk}/")
+    assert as_other_pm.delete(path).status_code == 404
+    response = as_pm.delete(path)
+    assert response.status_code == 409, response.content
+    assert response["Content-Type"].startswith(PROBLEM) and response.json()["code"] == "protected"
+
+
+def test_the_schema_keeps_an_enrollments_run_participant_and_team_on_change(schema):
+    for method in ("put", "patch"):
+        properties = request_schema(schema, "/api/v1/orgs/{org_slug}/enrollments/{id}/", method)["properties"]
+        assert not {"run", "participant", "team"} & set(properties), method
+
+
+def test_moving_an_enrollment_is_refused_and_sending_it_back_is_fine(as_pm, as_other_pm, organization, run, enrollment):
+    path = url(organization, f"enrollments/{enrollment.pk}/")
+    other = EnrollmentFactory(run=run)
+    errors = field_errors(as_pm.patch(path, {"participant": other.participant_id, "status": "dropped"}, format="json"))
+    assert list(errors) == ["participant"] and errors["participant"][0]["code"] == "read_only"
+    enrollment.refresh_from_db()
+    assert enrollment.status == "active"
+    same = as_pm.get(path).json()
+    response = as_pm.put(path, {**same, "status": "completed"}, format="json")
+    assert response.status_code == 200, response.content
+    assert as_other_pm.patch(path, {"status": "dropped"}, format="json").status_code == 404
+
+
+def test_a_deleted_row_is_gone_until_restored(as_pm, as_other_pm, organization, enrollment):
+    check_in = CheckInFactory(enrollment=enrollment)
+    path = url(organization, f"check-ins/{check_in.pk}/")
+    assert as_other_pm.delete(path).status_code == 404
+    assert as_pm.delete(path).status_code == 204
+    assert as_pm.get(path).status_code == 404
+    assert as_pm.delete(path).status_code == 404
+    assert as_pm.get(path, {"archived": "true"}).json()["archived_at"] is not None
+    assert as_other_pm.post(path + "restore/").status_code == 404
+    restored = as_pm.post(path + "restore/")
+    assert restored.status_code == 200 and restored.json()["archived_at"] is None
+    assert as_pm.get(path).status_code == 200

@@ -30,6 +30,7 @@ from schemathesis.config._checks import POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUS
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.drivers import CoverageGenerator
 from schemathesis.generation.feedback import FeedbackSources
+from schemathesis.generation.meta import CoverageScenario
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.generation.overrides import Override
 from schemathesis.specs.openapi.checks import (
@@ -191,6 +192,17 @@ BUSINESS_RULES = {
     ("POST", "/goal-check-ins/", "goal"): "a goal of the requester's own (a mentor's)",
     ("GET", "/assessment-reports/{run_id}/", "after"): "before and after must be two different windows",
     ("GET", "/assessment-reports/{run_id}/csv/", "after"): "before and after must be two different windows",
+    # The clock: assessments only while their window is open, a closed window's dates frozen.
+    ("POST", "/assessments/", "window"): "the window must be open now",
+    ("PUT", "/assessments/{id}/", "window"): "the window must be open now",
+    ("PATCH", "/assessments/{id}/", "window"): "the window must be open now",
+    ("PUT", "/assessment-windows/{id}/", "closes_at"): "a closed window's dates are frozen",
+    ("PATCH", "/assessment-windows/{id}/", "closes_at"): "a closed window's dates are frozen",
+    # One participant per email in the organization: a conditional unique constraint, which
+    # Django reports without a code (the other unique rules say `unique` or `unique_together`).
+    ("POST", "/participants/", None): "another participant of the organization has this email",
+    ("PUT", "/participants/{id}/", None): "another participant of the organization has this email",
+    ("PATCH", "/participants/{id}/", None): "another participant of the organization has this email",
 }
 # Field error codes that no schema can rule out:
 EXPLAINED_CODES = {
@@ -199,6 +211,7 @@ EXPLAINED_CODES = {
     "does_not_exist",
     # a value another row already has: it depends on the data, not on the request
     "unique",
+    "unique_together",
     # strings may not hold U+0000 (PostgreSQL text cannot; docs/api.md). A pattern on
     # every string of the schema would say it, and stop Schemathesis from trying NUL
     # where it could still make a 500.
@@ -287,7 +300,9 @@ def _coverage_cases(operation):
     )
     for case in generator:
         data = case.meta.phase.data
-        kind = (data.scenario, data.parameter_location, data.parameter, case.method)
+        # A wrong type in a body is one scenario for all its properties: each property counts.
+        property_ = data.description if data.scenario == CoverageScenario.INCORRECT_TYPE else None
+        kind = (data.scenario, data.parameter_location, data.parameter, case.method, property_)
         seen[kind] += 1
         if seen[kind] <= COVERAGE_CASES_PER_KIND:
             yield case
