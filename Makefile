@@ -26,7 +26,7 @@ run: setup
 	@echo "==> Migrating the database"
 	$(BIN)/python manage.py migrate
 	@echo "==> Loading demo data"
-	$(BIN)/python manage.py seed_demo
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)/} $(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	@echo ""
 	@echo "==> Open http://127.0.0.1:$(PORT)/admin/  (mentor portal: http://127.0.0.1:$(PORT)/mentor/)"

@@ -466,6 +466,9 @@ class ValueSurveyAdmin(TenantAdmin):
     def _rate(answered, invited) -> str:
         if answered is None or invited is None:
             return "–"
+        # Someone may answer from their home page before (or without) an invitation: they
+        # were asked all the same, so the rate never passes 100%.
+        invited = max(invited, answered)
         if not invited:
             return _("%(answered)d answered, none invited yet") % {"answered": answered}
         return _("%(answered)d / %(invited)d (%(percent)d%%)") % {

@@ -255,6 +255,20 @@ def test_the_survey_admin_shows_answered_over_invited_for_participants_and_mento
     assert "1 / 2 (50%)" in change and "0 / 1 (0%)" in change
 
 
+def test_answers_without_an_invitation_never_make_the_rate_pass_100_percent(
+    organization, always_open_settings, cohort, program_manager, admin_client_for
+):
+    """The demo's case: people answered from their home page before any invitation went out."""
+    survey = survey_of(cohort["run"])
+    answer(survey, enrollment=cohort["korean"])
+    answer(survey, enrollment=cohort["english"])
+    _send_all(organization)  # they answered already: no invitation goes to them
+    client = admin_client_for(program_manager)
+    page = client.get(reverse("admin:assessments_valuesurvey_changelist")).content.decode()
+    assert "2 / 2 (100%)" in page
+    assert "(200%)" not in page
+
+
 def test_the_survey_list_keeps_its_query_count_as_surveys_grow(
     organization, always_open_settings, cohort, program_manager, admin_client_for, django_assert_max_num_queries
 ):
