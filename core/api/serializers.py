@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.encoding import iri_to_uri
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
@@ -65,8 +67,19 @@ class StrictEmailField(_StrictString, serializers.EmailField):
     pass
 
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 class StrictURLField(_StrictString, serializers.URLField):
-    pass
+    """A URL as RFC 3986 has it: control characters are refused (Django's validator let
+    ``https://x.com/?\x04`` through, and an HTTP client cannot send it); other non-ASCII
+    characters are percent-encoded (``/고객`` is stored as ``/%EA%B3%A0%EA%B0%9D``)."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if _CONTROL_CHARACTERS.search(value):
+            self.fail("invalid")
+        return iri_to_uri(value)
 
 
 class StrictSlugField(_StrictString, serializers.SlugField):

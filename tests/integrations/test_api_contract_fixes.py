@@ -611,3 +611,18 @@ def test_a_deleted_row_is_gone_until_restored(as_pm, as_other_pm, organization, 
     restored = as_pm.post(path + "restore/")
     assert restored.status_code == 200 and restored.json()["archived_at"] is None
     assert as_pm.get(path).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "address", ["https://crm.example.com/?\x04a", "https://crm.example.com/\x7f", "https://crm.example.com/\x94"]
+)
+def test_a_url_with_control_characters_is_a_field_error(key_api, organization, address):
+    body = {"url": address, "events": ["check_in.created"]}
+    assert list(field_errors(key_api.post(url(organization, "webhook-subscriptions/"), body))) == ["url"]
+
+
+def test_a_url_with_other_non_ascii_characters_is_stored_percent_encoded(key_api, organization):
+    body = {"url": "https://crm.example.com/고객?q=é", "events": ["check_in.created"]}
+    response = key_api.post(url(organization, "webhook-subscriptions/"), body)
+    assert response.status_code == 201, response.content
+    assert response.json()["url"] == "https://crm.example.com/%EA%B3%A0%EA%B0%9D?q=%C3%A9"
