@@ -77,6 +77,38 @@ class RunSerializer(TenantModelSerializer):
         return attrs
 
 
+@extend_schema_field({"$ref": "#/components/schemas/RunStatusEnum"})
+class RunStatusField(serializers.ChoiceField):
+    """The run's status enum (a second component with the same choices would get a hashed name)."""
+
+
+class RunUpdateSerializer(RunSerializer):
+    """A run changed (PUT/PATCH): ``final_deadline`` is read-only, it moves with ``move-deadline``.
+
+    The schema showed it writable and another date answered 400; sending the current
+    date back (a GET, edited, then PUT) is fine.
+    """
+
+    status = RunStatusField(choices=Run.Status.choices, required=False)
+
+    class Meta(RunSerializer.Meta):
+        read_only_fields = [*RunSerializer.Meta.read_only_fields, "final_deadline"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        data = self.initial_data if isinstance(self.initial_data, dict) else {}
+        if "final_deadline" in data and str(data["final_deadline"]) != self.instance.final_deadline.isoformat():
+            raise serializers.ValidationError(
+                {
+                    "final_deadline": serializers.ErrorDetail(
+                        _("Moving the final deadline re-plans the milestones: use POST …/move-deadline/."),
+                        code="read_only",
+                    )
+                }
+            )
+        return attrs
+
+
 class PlanRequestSerializer(serializers.Serializer):
     accept_before_start = StrictBooleanField(
         default=False, help_text="Plan even if some milestones fall before the run starts."

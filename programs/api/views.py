@@ -62,10 +62,18 @@ class RunFilter(filters.FilterSet):
         fields = ["program", "status"]
 
 
+_RUN_CHANGE = extend_schema(
+    summary="Change a run (the final deadline moves with move-deadline)",
+    request=serializers.RunUpdateSerializer,
+    responses=serializers.RunSerializer,
+)
+
+
 @extend_schema_view(
     list=extend_schema(summary="List runs (cohorts)"),
     create=extend_schema(summary="Create a run"),
-    partial_update=extend_schema(summary="Change a run (the final deadline moves with move-deadline)"),
+    update=_RUN_CHANGE,
+    partial_update=_RUN_CHANGE,
 )
 class RunViewSet(TenantModelViewSet):
     model = Run
@@ -73,6 +81,11 @@ class RunViewSet(TenantModelViewSet):
     filterset_class = RunFilter
     ordering_fields = ["starts_on", "final_deadline", "name", "created_at"]
     ordering = ["-starts_on", "id"]
+
+    def get_serializer_class(self):
+        if getattr(self, "action", None) in ("update", "partial_update"):
+            return serializers.RunUpdateSerializer
+        return super().get_serializer_class()
 
     def safely_get_queryset(self, queryset):
         return queryset.select_related("program")

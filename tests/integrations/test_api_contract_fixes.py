@@ -626,3 +626,20 @@ def test_a_url_with_other_non_ascii_characters_is_stored_percent_encoded(key_api
     response = key_api.post(url(organization, "webhook-subscriptions/"), body)
     assert response.status_code == 201, response.content
     assert response.json()["url"] == "https://crm.example.com/%EA%B3%A0%EA%B0%9D?q=%C3%A9"
+
+
+def test_the_schema_keeps_a_runs_final_deadline_on_change(schema):
+    for method in ("put", "patch"):
+        properties = request_schema(schema, "/api/v1/orgs/{org_slug}/runs/{id}/", method)["properties"]
+        assert "final_deadline" not in properties and "name" in properties, method
+
+
+def test_a_run_change_with_another_deadline_is_refused_and_the_same_one_passes(as_pm, as_other_pm, organization, run):
+    path = url(organization, f"runs/{run.pk}/")
+    errors = field_errors(as_pm.patch(path, {"final_deadline": "2026-07-03", "name": "Renamed"}, format="json"))
+    assert list(errors) == ["final_deadline"] and errors["final_deadline"][0]["code"] == "read_only"
+    current = as_pm.get(path).json()
+    response = as_pm.put(path, {**current, "name": "Renamed"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["name"] == "Renamed" and response.json()["final_deadline"] == current["final_deadline"]
+    assert as_other_pm.patch(path, {"name": "x"}, format="json").status_code == 404
