@@ -71,15 +71,18 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class StrictURLField(_StrictString, serializers.URLField):
-    """A URL as RFC 3986 has it: control characters are refused (Django's validator let
-    ``https://x.com/?\x04`` through, and an HTTP client cannot send it); other non-ASCII
-    characters are percent-encoded (``/고객`` is stored as ``/%EA%B3%A0%EA%B0%9D``)."""
+    """A URL as RFC 3986 has it (the schema's ``format: uri``).
+
+    Django's validator let ``https://x.com/?\x04`` through, which an HTTP client cannot
+    send, and ``/고객`` or a backtick, which a URI cannot hold: send those
+    percent-encoded (``/%EA%B3%A0%EA%B0%9D``); anything else is the field's ``invalid``.
+    """
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
-        if _CONTROL_CHARACTERS.search(value):
+        if _CONTROL_CHARACTERS.search(value) or iri_to_uri(value) != value:
             self.fail("invalid")
-        return iri_to_uri(value)
+        return value
 
 
 class StrictSlugField(_StrictString, serializers.SlugField):

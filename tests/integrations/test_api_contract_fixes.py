@@ -621,11 +621,22 @@ def test_a_url_with_control_characters_is_a_field_error(key_api, organization, a
     assert list(field_errors(key_api.post(url(organization, "webhook-subscriptions/"), body))) == ["url"]
 
 
-def test_a_url_with_other_non_ascii_characters_is_stored_percent_encoded(key_api, organization):
-    body = {"url": "https://crm.example.com/고객?q=é", "events": ["check_in.created"]}
-    response = key_api.post(url(organization, "webhook-subscriptions/"), body)
+@pytest.mark.parametrize("address", ["https://crm.example.com/고객", "https://crm.example.com/?q=`x`"])
+def test_a_url_with_characters_a_uri_cannot_hold_is_a_field_error(key_api, organization, address):
+    body = {"url": address, "events": ["check_in.created"]}
+    assert list(field_errors(key_api.post(url(organization, "webhook-subscriptions/"), body))) == ["url"]
+
+
+def test_a_percent_encoded_url_is_stored_as_sent(key_api, organization, schema):
+    address = "https://crm.example.com/%EA%B3%A0%EA%B0%9D?q=%C3%A9&x=(1)"
+    response = key_api.post(
+        url(organization, "webhook-subscriptions/"), {"url": address, "events": ["check_in.created"]}
+    )
     assert response.status_code == 201, response.content
-    assert response.json()["url"] == "https://crm.example.com/%EA%B3%A0%EA%B0%9D?q=%C3%A9"
+    assert response.json()["url"] == address
+    pattern = request_schema(schema, "/api/v1/orgs/{org_slug}/webhook-subscriptions/", "post")["properties"]["url"]
+    assert re.match(pattern["pattern"], address)
+    assert not re.match(pattern["pattern"], "https://crm.example.com/?q=`x`")
 
 
 def test_the_schema_keeps_a_runs_final_deadline_on_change(schema):
