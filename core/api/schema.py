@@ -33,7 +33,8 @@ FIELD_ERROR_COMPONENT = "ProblemFieldError"
 URL_PATTERN = (
     r"^(?:{schemes})://{userinfo}"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\.)+[A-Za-z]{{2,63}}\.?"
-    r"(?::[0-9]{{1,4}})?(?:[/?#][-A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%]*)?$"  # RFC 3986 characters only
+    # then RFC 3986 characters only, a % only as %XX
+    r"(?::[0-9]{{1,4}})?(?:[/?#](?:[-A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{{2}})*)?$"
 )
 
 

@@ -68,19 +68,20 @@ class StrictEmailField(_StrictString, serializers.EmailField):
 
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")  # a % that starts no %XX escape
 
 
 class StrictURLField(_StrictString, serializers.URLField):
     """A URL as RFC 3986 has it (the schema's ``format: uri``).
 
     Django's validator let ``https://x.com/?\x04`` through, which an HTTP client cannot
-    send, and ``/고객`` or a backtick, which a URI cannot hold: send those
-    percent-encoded (``/%EA%B3%A0%EA%B0%9D``); anything else is the field's ``invalid``.
+    send, ``/고객`` or a backtick, which a URI cannot hold (send them percent-encoded,
+    ``/%EA%B3%A0%EA%B0%9D``), and a ``%`` that starts no ``%XX``: the field's ``invalid``.
     """
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
-        if _CONTROL_CHARACTERS.search(value) or iri_to_uri(value) != value:
+        if _CONTROL_CHARACTERS.search(value) or _BAD_PERCENT.search(value) or iri_to_uri(value) != value:
             self.fail("invalid")
         return value
 
