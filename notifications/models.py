@@ -45,6 +45,10 @@ class Kind(models.TextChoices):
     SURVEY_INVITATION = "survey_invitation", _("Survey invitation")
     SURVEY_REMINDER = "survey_reminder", _("Survey closing soon (to those who have not answered)")
     LOST_LINK = "lost_link", _("A new link on request (lost link)")
+    OFFICE_HOURS_BOOKED = "office_hours_booked", _("Office hours booked (calendar invitation)")
+    OFFICE_HOURS_CHANGED = "office_hours_changed", _("Office hours changed (calendar update)")
+    OFFICE_HOURS_CANCELLED = "office_hours_cancelled", _("Office hours cancelled (calendar cancellation)")
+    OFFICE_HOURS_REMINDER = "office_hours_reminder", _("Office hours coming up")
 
 
 class Channel(models.TextChoices):
@@ -253,6 +257,11 @@ class Notification(TenantModel):
     body_text = models.TextField(_("text"))
     body_html = models.TextField(_("HTML"), blank=True)
     payload = models.JSONField(_("webhook payload"), default=dict, blank=True)
+    calendar = models.TextField(
+        _("calendar invitation"),
+        blank=True,
+        help_text=_("An iCalendar (.ics) text sent with the email, written with the row so every attempt sends the same."),
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     scheduled_for = models.DateTimeField(_("scheduled for"))
     next_attempt_at = models.DateTimeField(_("next attempt at"))
