@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import polib
+import pytest
 
 pytest_plugins = [
     "tests.fixtures.database",
@@ -24,3 +25,13 @@ def pytest_sessionstart(session):
         mo_path = po_path.with_suffix(".mo")
         if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
             polib.pofile(str(po_path)).save_as_mofile(str(mo_path))
+
+
+@pytest.fixture(autouse=True)
+def _restore_language():
+    """A request through LocaleMiddleware leaves its language active in this thread; the next test starts clean."""
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)

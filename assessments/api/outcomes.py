@@ -15,6 +15,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
 from assessments import outcomes, reports
+from assessments.api.serializers import StatementFiguresSerializer
 from core.api.base import TenantViewSetMixin
 from programs.models import Run
 
@@ -195,15 +196,8 @@ class OrganizationOutcomesViewSet(_OutcomesMixin, viewsets.GenericViewSet):
         return _csv(outcomes.organization_outcomes_csv(self._report(request)), f"outcomes-{self.organization.slug}.csv")
 
 
-class StageStatementSerializer(serializers.Serializer):
-    statement = serializers.IntegerField(source="statement.pk")
-    text = serializers.CharField(source="statement.text")
-    tier = serializers.CharField(source="statement.tier")
-    predicted_importance = serializers.IntegerField(source="statement.predicted_importance")
-    importance = serializers.FloatField(allow_null=True)
-    satisfaction = serializers.FloatField(allow_null=True)
-    gap = serializers.FloatField(allow_null=True, help_text="Rated minus predicted importance.")
-    respondents = serializers.IntegerField()
+class StageStatementSerializer(StatementFiguresSerializer):
+    """A statement's figures within one stage (the survey report's fields without groups and quadrant)."""
 
 
 class StageSurveySerializer(serializers.Serializer):

@@ -444,7 +444,9 @@ class GroupFiguresSerializer(serializers.Serializer):
     hidden = serializers.BooleanField(help_text="Anonymous survey, fewer than three respondents: figures withheld.")
 
 
-class StatementResultSerializer(serializers.Serializer):
+class StatementFiguresSerializer(serializers.Serializer):
+    """A statement with its rated importance, satisfaction and gap (survey report and per stage)."""
+
     statement = serializers.IntegerField(source="statement.pk")
     text = serializers.CharField(source="statement.text")
     tier = serializers.CharField(source="statement.tier")
@@ -452,8 +454,11 @@ class StatementResultSerializer(serializers.Serializer):
     importance = serializers.FloatField(allow_null=True)
     satisfaction = serializers.FloatField(allow_null=True)
     gap = serializers.FloatField(allow_null=True, help_text="Rated minus predicted importance.")
-    quadrant = serializers.CharField()
     respondents = serializers.IntegerField()
+
+
+class StatementResultSerializer(StatementFiguresSerializer):
+    quadrant = serializers.CharField()
     participants = GroupFiguresSerializer(source="groups.participant")
     mentors = GroupFiguresSerializer(source="groups.mentor")
 

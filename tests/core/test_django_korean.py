@@ -20,13 +20,6 @@ CATALOGUE = Path(settings.BASE_DIR) / "locale/ko/LC_MESSAGES/django.po"
 PARTICLE_PAIR = re.compile(r"(을\(를\)|를\(을\)|이\(가\)|가\(이\)|을/를|를/을|이/가|가/이|은\(는\)|은/는|\(으\)로)")
 
 
-@pytest.fixture(autouse=True)
-def _restore_language():
-    """Requests here activate Korean in this thread; the next test must not inherit it."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
-
-
 @pytest.fixture(autouse=True, scope="module")
 def compiled_catalogue():
     """What `manage.py compile_translations` does on every deployment, then a fresh translation cache."""

@@ -1,21 +1,12 @@
 """A logged-in person's saved language is the language of the admin and the mentor portal."""
 
 import pytest
-from django.conf import settings
 from django.test import Client
-from django.utils import translation
 
 from core.models import User
 
 KOREAN_BROWSER = {"HTTP_ACCEPT_LANGUAGE": "ko-KR,ko;q=0.9"}
 ENGLISH_BROWSER = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
-
-
-@pytest.fixture(autouse=True)
-def _restore_language():
-    """Requests here activate Korean in this thread; the next test must not inherit it."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
 
 
 def _set_language(user, language):

@@ -5,7 +5,6 @@ import datetime
 import io
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -23,13 +22,6 @@ from tests.factories.programs import (
 )
 
 UTC = datetime.UTC
-
-
-@pytest.fixture(autouse=True)
-def _restore_language():
-    """Requests here activate Korean in this thread; the next test must not inherit it."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
