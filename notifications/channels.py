@@ -145,4 +145,11 @@ def send_email(*, notification, organization_name: str, unsubscribe_url: str, co
     )
     if notification.body_html:
         email.attach_alternative(notification.body_html, "text/html")
+    calendar = getattr(notification, "calendar", "")
+    if calendar:
+        # A calendar invitation (RFC 6047): the text/calendar part with its METHOD lets mail
+        # apps offer "add to calendar"; the same text as invite.ics for those that only read files.
+        method = "CANCEL" if "\nMETHOD:CANCEL" in calendar.replace("\r", "") else "REQUEST"
+        email.attach_alternative(calendar, f"text/calendar; method={method}")
+        email.attach("invite.ics", calendar, "application/ics")
     email.send(fail_silently=False)

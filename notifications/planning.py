@@ -67,6 +67,7 @@ class Planned:
     build: Callable[[], content.Message]  # rendered in the recipient's language
     language: str = "ko"
     unsubscribed: bool = False
+    calendar: str = ""  # an iCalendar text sent with the email (office hours), fixed in the row
 
     @property
     def address(self) -> str:

@@ -146,6 +146,7 @@ def _rendered_row(organization: Organization, planned: Planned) -> Notification:
         body_text=text,
         body_html=html,
         payload=payload,
+        calendar=planned.calendar if planned.channel == Channel.EMAIL else "",
         scheduled_for=planned.scheduled_for,
         next_attempt_at=planned.scheduled_for,
     )
@@ -267,6 +268,39 @@ def lost_link_send(*, organization: Organization, email: str, now: datetime.date
     if created:
         enqueue_relay(organization_id=organization.id)
     return created
+
+
+@transaction.atomic
+def notifications_queue(*, organization: Organization, planned: list[Planned]) -> int:
+    """Write messages of a moment that another app planned (office hours); return how many were new.
+
+    The same exactly-once rule as planning: a row whose unique key (kind, subject, slot,
+    channel, recipient) exists is neither rendered nor written again, and a concurrent
+    writer's row wins the insert. Rows are relayed like every other (quiet hours,
+    unsubscribes, retries).
+    """
+    existing = selectors.existing_keys(
+        organization=organization,
+        slots={p.slot for p in planned},
+        subject_keys={p.subject_key for p in planned},
+    )
+    new_rows = [_rendered_row(organization, p) for p in planned if p.key not in existing]
+    if not new_rows:
+        return 0
+    created = len(Notification.objects.for_organization(organization).insert_new(new_rows))
+    if created:
+        enqueue_relay(organization_id=organization.id)
+    return created
+
+
+@transaction.atomic
+def notifications_withdraw(*, organization: Organization, subject_key: str, kinds: list[str], why: str) -> int:
+    """Cancel the pending rows of ``kinds`` about ``subject_key`` (a cancelled booking's reminders)."""
+    return (
+        Notification.objects.for_organization(organization)
+        .filter(subject_key=subject_key, kind__in=kinds, status=Notification.Status.PENDING)
+        .update(status=Notification.Status.CANCELLED, last_error=why, updated_at=timezone.now())
+    )
 
 
 def notifications_preview(
