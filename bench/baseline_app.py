@@ -6,7 +6,9 @@ transaction per request with the organization's row-level-security setting (the
 same database wall the platform passes), a keyset page of the same columns in the
 same order, and for assessments the same related rows (level number, observations,
 evidence references). No authentication, routing, permissions or serializers: the
-floor the platform is measured against.
+floor the platform is measured against. ``/baseline/<name>/<id>`` answers one row (the
+detail rows of the bench), and ``PATCH /baseline/enrollments/<id>`` updates one (the
+write row).
 """
 
 from __future__ import annotations
@@ -53,6 +55,20 @@ SELECT assessment_id, check_in_id, help_request_id FROM assessments_evidencerefe
 WHERE organization_id = %(org)s AND assessment_id = ANY(%(ids)s) ORDER BY assessment_id, id
 """
 ENDPOINTS = {"runs": RUNS, "enrollments": ENROLLMENTS, "assessments": ASSESSMENTS}
+# Detail (``/baseline/<name>/<id>``): the same statement, one row by primary key.
+DETAIL = {
+    name: query.replace("ORDER BY a.id LIMIT", "AND a.id = %(id)s ORDER BY a.id LIMIT").replace(
+        "ORDER BY id LIMIT", "AND id = %(id)s ORDER BY id LIMIT"
+    )
+    for name, query in ENDPOINTS.items()
+}
+# Write (``PATCH /baseline/enrollments/<id>`` with {"success_definition": ...}): update and answer the row.
+ENROLLMENT_UPDATE = """
+UPDATE programs_enrollment SET success_definition = %(success_definition)s, updated_at = now()
+WHERE organization_id = %(org)s AND id = %(id)s AND archived_at IS NULL
+RETURNING id, run_id AS run, participant_id AS participant, team_id AS team, status, success_definition, commitments,
+          last_contact_at, archived_at, created_at, updated_at
+"""
 
 _connection: psycopg.Connection | None = None
 
@@ -81,8 +97,39 @@ def _assessment_extras(cursor, rows: list[dict]) -> None:
         row["help_requests"] = [r["help_request_id"] for r in refs if r["help_request_id"]]
 
 
+def _answer(start_response, status: str, payload) -> list[bytes]:
+    body = orjson.dumps(payload)
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _one(environ, start_response, name: str, pk: int) -> list[bytes]:
+    connection = _connect()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('app.organization_id', %s, true)", [str(ORGANIZATION_ID)])
+        if environ.get("REQUEST_METHOD") == "PATCH" and name == "enrollments":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            data = orjson.loads(environ["wsgi.input"].read(length) or b"{}")
+            cursor.execute(
+                ENROLLMENT_UPDATE,
+                {"org": ORGANIZATION_ID, "id": pk, "success_definition": str(data.get("success_definition", ""))},
+            )
+        else:
+            cursor.execute(DETAIL[name], {"org": ORGANIZATION_ID, "after": None, "id": pk, "limit": 1})
+        rows = cursor.fetchall()
+        if name == "assessments" and rows:
+            _assessment_extras(cursor, rows)
+    connection.commit()
+    if not rows:
+        return _answer(start_response, "404 Not Found", {"detail": "not found"})
+    return _answer(start_response, "200 OK", rows[0])
+
+
 def application(environ, start_response):
-    name = environ.get("PATH_INFO", "").strip("/").split("/")[-1]
+    parts = environ.get("PATH_INFO", "").strip("/").split("/")
+    if len(parts) == 3 and parts[1] in ENDPOINTS and parts[2].isdigit():
+        return _one(environ, start_response, parts[1], int(parts[2]))
+    name = parts[-1]
     query = ENDPOINTS.get(name)
     if query is None:
         start_response("404 Not Found", [("Content-Type", "application/json")])

@@ -420,7 +420,7 @@ def build(*, size: Size, owner_url: str, log=print) -> Dataset:
             _key, dataset.api_token = integration_services.api_key_create(
                 organization=organization,
                 name="bench",
-                scopes=["programs:read", "assessments:read", "mentors:read"],
+                scopes=["programs:write", "assessments:read", "mentors:read"],  # write: the bench's PATCH row
                 rate_limit_per_minute=10_000_000,  # the load is the point; 429s would measure the limiter
             )
         build_assessments(loader, size, dataset)

@@ -1,4 +1,4 @@
-"""A bounded HTTP load: a fixed number of GETs at a fixed concurrency, from its own process.
+"""A bounded HTTP load: a fixed number of requests at a fixed concurrency, from its own process.
 
 Pure Python (http.client and threads) so that ``make bench`` needs nothing but Python
 and PostgreSQL. Run as ``python -m bench.load`` with a JSON job on stdin; prints a JSON
@@ -15,15 +15,17 @@ import time
 from urllib.parse import urlsplit
 
 
-def _fetch(connection, path: str, headers: dict) -> tuple[http.client.HTTPConnection, int, bytes]:
+def _fetch(
+    connection, path: str, headers: dict, method: str = "GET", body: bytes | None = None
+) -> tuple[http.client.HTTPConnection, int, bytes]:
     for attempt in (1, 2):
         try:
-            connection.request("GET", path, headers=headers)
+            connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
-            body = response.read()
+            answer = response.read()
             if response.will_close:
                 connection.close()
-            return connection, response.status, body
+            return connection, response.status, answer
         except (ConnectionError, http.client.HTTPException):
             connection.close()
             if attempt == 2:
@@ -31,7 +33,19 @@ def _fetch(connection, path: str, headers: dict) -> tuple[http.client.HTTPConnec
     raise AssertionError("unreachable")
 
 
-def run(*, host: str, port: int, paths: list[str], headers: dict, requests: int, concurrency: int) -> dict:
+def run(
+    *,
+    host: str,
+    port: int,
+    paths: list[str],
+    headers: dict,
+    requests: int,
+    concurrency: int,
+    method: str = "GET",
+    body: str | None = None,
+) -> dict:
+    """``requests`` requests (``method``, the same ``body`` each time) cycling through ``paths``."""
+    payload = body.encode() if body is not None else None
     lock = threading.Lock()
     state = {"next": 0, "ok": 0, "errors": 0, "bytes": 0, "statuses": {}}
 
@@ -43,9 +57,9 @@ def run(*, host: str, port: int, paths: list[str], headers: dict, requests: int,
                 if index >= requests:
                     break
                 state["next"] += 1
-            connection, status, body = _fetch(connection, paths[index % len(paths)], headers)
+            connection, status, answer = _fetch(connection, paths[index % len(paths)], headers, method, payload)
             with lock:
-                state["bytes"] += len(body)
+                state["bytes"] += len(answer)
                 state["statuses"][str(status)] = state["statuses"].get(str(status), 0) + 1
                 state["ok" if status == 200 else "errors"] += 1
         connection.close()
@@ -86,6 +100,16 @@ def collect_pages(*, base_url: str, first_path: str, headers: dict, pages: int) 
             path = None
     connection.close()
     return paths
+
+
+def first_ids(*, port: int, path: str) -> list[int]:
+    """The ids of the rows one page answers (the detail and write rows cycle through them)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection, status, body = _fetch(connection, path, {})
+    connection.close()
+    if status != 200:
+        raise RuntimeError(f"GET {path} answered {status}: {body[:500]!r}")
+    return [row["id"] for row in json.loads(body)["results"]]
 
 
 if __name__ == "__main__":

@@ -184,8 +184,9 @@ def main(argv: list[str] | None = None) -> int:
             if name not in wanted:
                 continue
             log(f"measuring: {name}")
-            section = measure[name](ctx)
-            result["sections"].append(section.__dict__)
+            measured = measure[name](ctx)
+            for section in measured if isinstance(measured, list) else [measured]:
+                result["sections"].append(section.__dict__)
             # What is measured so far survives an interrupted run.
             (out_dir / f"bench-{args.size}-{stamp}-partial.json").write_text(json.dumps(result, indent=2, default=str))
             if name == "api":

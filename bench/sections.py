@@ -83,7 +83,9 @@ def _organization(ctx: Context):
 # --- 1. API list endpoints under gunicorn ------------------------------------------------------
 
 
-def _load(port: int, paths: list[str], headers: dict, requests: int) -> dict:
+def _load(
+    port: int, paths: list[str], headers: dict, requests: int, method: str = "GET", body: str | None = None
+) -> dict:
     job = {
         "host": "127.0.0.1",
         "port": port,
@@ -91,6 +93,8 @@ def _load(port: int, paths: list[str], headers: dict, requests: int) -> dict:
         "headers": headers,
         "requests": requests,
         "concurrency": CLIENT_CONCURRENCY,
+        "method": method,
+        "body": body,
     }
     done = subprocess.run(
         [sys.executable, "-m", "bench.load"],
@@ -103,73 +107,192 @@ def _load(port: int, paths: list[str], headers: dict, requests: int) -> dict:
     return json.loads(done.stdout)
 
 
-def api_throughput(ctx: Context) -> Section:
+@dataclass
+class _Server:
+    name: str
+    port: int
+    headers: dict
+
+
+def _measure(ctx: Context, servers: list[_Server], paths: dict[str, list[str]], **request) -> dict[str, float]:
+    """Requests per second of each server over its paths: warmed, then the best of the rounds, interleaved."""
+    from bench.processes import GUNICORN_WORKERS
+
+    for server in servers:
+        _load(server.port, paths[server.name], server.headers, 4 * GUNICORN_WORKERS, **request)
+    runs: dict[str, list[dict]] = {server.name: [] for server in servers}
+    for _round in range(ctx.size.api_rounds):
+        for server in servers:
+            runs[server.name].append(
+                _load(server.port, paths[server.name], server.headers, ctx.size.api_requests, **request)
+            )
+    for name, results in runs.items():
+        errors = sum(r["errors"] for r in results)
+        if errors:
+            raise RuntimeError(f"{name}: {errors} failed requests: {[r['statuses'] for r in results]}")
+    return {name: max(r["rps"] for r in results) for name, results in runs.items()} | {
+        f"{name}_bytes": statistics.mean(r["bytes_per_response"] for r in results) for name, results in runs.items()
+    }
+
+
+LIST_RAW_TARGET = 0.5
+LIST_PEER_TARGET = 3.0
+
+
+def api_throughput(ctx: Context) -> list[Section]:
     from bench.processes import GUNICORN_WORKERS
 
     size = ctx.size
     section = Section(
         key="api",
         title="1. API list endpoints, page size 100 (requests per second)",
-        columns=["endpoint", "platform req/s", "raw baseline req/s", "ratio", "target", "met"],
+        columns=[
+            "endpoint",
+            "platform req/s",
+            "ordinary DRF peer req/s",
+            "raw baseline req/s",
+            "platform / raw",
+            f"≥ {LIST_RAW_TARGET:.2f}",
+            "platform / peer",
+            f"≥ {LIST_PEER_TARGET:.1f}",
+        ],
+    )
+    single = Section(
+        key="api_single",
+        title="1b. API detail and write endpoints (requests per second)",
+        columns=["request", "platform req/s", "ordinary DRF peer req/s", "raw baseline req/s", "platform / raw"],
     )
     processes = ctx.processes
-    # Both start at once (each imports its application in every worker), then both must answer.
+    organization = str(ctx.dataset.organization_id)
+    # All three start at once (each imports its application in every worker), then all must answer.
     web = processes.gunicorn("web", "core.wsgi:application")
     baseline = processes.gunicorn(
         "baseline",
         "bench.baseline_app:application",
-        extra_env={"BENCH_BASELINE_DSN": dsn(ctx.app_url), "BENCH_ORGANIZATION_ID": str(ctx.dataset.organization_id)},
+        extra_env={"BENCH_BASELINE_DSN": dsn(ctx.app_url), "BENCH_ORGANIZATION_ID": organization},
     )
-    web_port = processes.wait_until_serving("web", *web)
-    baseline_port = processes.wait_until_serving("baseline", *baseline)
+    peer = processes.gunicorn(
+        "peer",
+        "bench.peer_wsgi:application",
+        # The owner: an ordinary app knows no row-level security.
+        extra_env={
+            "DJANGO_SETTINGS_MODULE": "bench.peer_settings",
+            "DATABASE_URL": ctx.owner_url,
+            "BENCH_ORGANIZATION_ID": organization,
+        },
+    )
     headers = {"Authorization": f"Bearer {ctx.dataset.api_token}"}
+    servers = [
+        _Server("baseline", processes.wait_until_serving("baseline", *baseline), {}),
+        _Server("peer", processes.wait_until_serving("peer", *peer), {}),
+        _Server("platform", processes.wait_until_serving("web", *web), headers),
+    ]
+    ports = {server.name: server.port for server in servers}
+    first_ids: dict[str, list[int]] = {}
     for name in API_ENDPOINTS:
-        web_paths = load.collect_pages(
-            base_url=f"http://127.0.0.1:{web_port}",
-            first_path=f"/api/v1/orgs/{ORG_SLUG}/{name}/?page_size=100",
-            headers=headers,
-            pages=size.api_pages,
-        )
-        baseline_paths = load.collect_pages(
-            base_url=f"http://127.0.0.1:{baseline_port}",
-            first_path=f"/baseline/{name}?page_size=100",
-            headers={},
-            pages=size.api_pages,
-        )
-        # Warm both: every worker imports, connects and fills its caches before the clock runs.
-        _load(web_port, web_paths, headers, 4 * GUNICORN_WORKERS)
-        _load(baseline_port, baseline_paths, {}, 4 * GUNICORN_WORKERS)
-        web_runs, baseline_runs = [], []
-        for _round in range(size.api_rounds):
-            baseline_runs.append(_load(baseline_port, baseline_paths, {}, size.api_requests))
-            web_runs.append(_load(web_port, web_paths, headers, size.api_requests))
-        errors = sum(r["errors"] for r in web_runs + baseline_runs)
-        if errors:
-            raise RuntimeError(f"{name}: {errors} failed requests: {[r['statuses'] for r in web_runs + baseline_runs]}")
-        web_rps = max(r["rps"] for r in web_runs)
-        baseline_rps = max(r["rps"] for r in baseline_runs)
-        ratio = web_rps / baseline_rps
+        first = {
+            "platform": f"/api/v1/orgs/{ORG_SLUG}/{name}/?page_size=100",
+            "peer": f"/peer/{name}/",
+            "baseline": f"/baseline/{name}?page_size=100",
+        }
+        paths = {
+            server.name: load.collect_pages(
+                base_url=f"http://127.0.0.1:{server.port}",
+                first_path=first[server.name],
+                headers=server.headers,
+                pages=size.api_pages,
+            )
+            for server in servers
+        }
+        first_ids[name] = load.first_ids(port=ports["baseline"], path=paths["baseline"][0])
+        figures = _measure(ctx, servers, paths)
+        web_rps, peer_rps, baseline_rps = figures["platform"], figures["peer"], figures["baseline"]
+        ratio, peer_ratio = web_rps / baseline_rps, web_rps / peer_rps
         section.rows.append(
-            [name, f"{web_rps:.1f}", f"{baseline_rps:.1f}", f"{ratio:.2f}", "≥ 0.50", _met(ratio >= 0.5)]
+            [
+                name,
+                f"{web_rps:.1f}",
+                f"{peer_rps:.1f}",
+                f"{baseline_rps:.1f}",
+                f"{ratio:.2f}",
+                _met(ratio >= LIST_RAW_TARGET),
+                f"{peer_ratio:.2f}",
+                _met(peer_ratio >= LIST_PEER_TARGET),
+            ]
         )
         section.data[name] = {
             "platform_rps": web_rps,
+            "peer_rps": peer_rps,
             "baseline_rps": baseline_rps,
             "ratio": ratio,
-            "pages": len(web_paths),
-            "platform_bytes": statistics.mean(r["bytes_per_response"] for r in web_runs),
-            "baseline_bytes": statistics.mean(r["bytes_per_response"] for r in baseline_runs),
+            "peer_ratio": peer_ratio,
+            "pages": len(paths["platform"]),
+            "platform_bytes": figures["platform_bytes"],
+            "peer_bytes": figures["peer_bytes"],
+            "baseline_bytes": figures["baseline_bytes"],
         }
-        ctx.log(f"api {name}: {web_rps:.1f} vs {baseline_rps:.1f} req/s ({ratio:.2f})")
+        ctx.log(
+            f"api {name}: platform {web_rps:.1f}, peer {peer_rps:.1f}, raw {baseline_rps:.1f} req/s "
+            f"({ratio:.2f} of raw, {peer_ratio:.2f}x the peer)"
+        )
+    # One row by id (the ids of the first page), and one write.
+    for name in API_ENDPOINTS:
+        ids = first_ids[name][: size.api_pages] or [0]
+        paths = {
+            "platform": [f"/api/v1/orgs/{ORG_SLUG}/{name}/{pk}/" for pk in ids],
+            "peer": [f"/peer/{name}/{pk}/" for pk in ids],
+            "baseline": [f"/baseline/{name}/{pk}" for pk in ids],
+        }
+        _single_row(ctx, single, f"GET {name}/<id>/", _measure(ctx, servers, paths))
+    ids = first_ids["enrollments"][: size.api_pages] or [0]
+    write_servers = [server for server in servers if server.name != "peer"]  # the peer is read-only
+    write_servers = [
+        _Server(server.name, server.port, {**server.headers, "Content-Type": "application/json"})
+        for server in write_servers
+    ]
+    paths = {
+        "platform": [f"/api/v1/orgs/{ORG_SLUG}/enrollments/{pk}/" for pk in ids],
+        "baseline": [f"/baseline/enrollments/{pk}" for pk in ids],
+    }
+    body = json.dumps({"success_definition": "투자 유치 준비 완료"})
+    _single_row(ctx, single, "PATCH enrollments/<id>/", _measure(ctx, write_servers, paths, method="PATCH", body=body))
     section.notes.append(
-        f"gunicorn {GUNICORN_WORKERS} sync workers for both (bench.settings: production settings, DEBUG off); "
-        f"client: {CLIENT_CONCURRENCY} threads in a second process on loopback, {size.api_requests} requests per "
-        f"round, best of {size.api_rounds} rounds, cycling through the first {size.api_pages} pages (cursor links "
-        "for the platform, keyset links for the baseline). The platform authenticates an API key, checks scopes, "
-        "counts the rate limit (Redis), sets the row-level-security context and serializes with DRF; the baseline "
-        "does only the SQL (with the same RLS setting) and orjson."
+        f"gunicorn {GUNICORN_WORKERS} sync workers for all three (same settings); client: {CLIENT_CONCURRENCY} "
+        f"threads in a second process on loopback, {size.api_requests} requests per round, best of "
+        f"{size.api_rounds} rounds, cycling through the first {size.api_pages} pages (cursor links for the "
+        "platform, page numbers for the peer, keyset links for the baseline). The platform authenticates an API "
+        "key, checks scopes, counts the rate limit (Redis), sets the row-level-security context and serializes; "
+        "the ordinary DRF peer (bench/peer_app.py) is ReadOnlyModelViewSet + ModelSerializer of the same fields, "
+        "PageNumberPagination of 100 (with its COUNT), no authentication, no RLS, connected as the owner; the raw "
+        "baseline does only the SQL (with the same RLS setting) and orjson."
     )
-    return section
+    single.notes.append(
+        "The same servers and client. GET: one row by id, cycling through the ids of the first page. PATCH: "
+        "`success_definition` of an enrollment (the platform validates, saves, writes the audit event; the "
+        "baseline runs one UPDATE ... RETURNING under the same RLS setting); the peer is read-only."
+    )
+    return [section, single]
+
+
+def _single_row(ctx: Context, section: Section, label: str, figures: dict[str, float]) -> None:
+    peer = figures.get("peer")
+    ratio = figures["platform"] / figures["baseline"]
+    section.rows.append(
+        [
+            label,
+            f"{figures['platform']:.1f}",
+            "—" if peer is None else f"{peer:.1f}",
+            f"{figures['baseline']:.1f}",
+            f"{ratio:.2f}",
+        ]
+    )
+    section.data[label] = {
+        "platform_rps": figures["platform"],
+        "peer_rps": peer,
+        "baseline_rps": figures["baseline"],
+        "ratio": ratio,
+    }
+    ctx.log(f"api {label}: platform {figures['platform']:.1f}, raw {figures['baseline']:.1f} req/s ({ratio:.2f})")
 
 
 # --- 2. Queries per request --------------------------------------------------------------------
