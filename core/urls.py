@@ -10,6 +10,7 @@ tenant_api = [
     path("", include("core.api.urls")),
     path("", include("programs.api.urls")),
     path("", include("mentors.api.urls")),
+    path("", include("officehours.api.urls")),
     path("", include("assessments.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("integrations.api.urls")),
@@ -27,6 +28,7 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("p/", include("programs.urls")),
+    path("", include("officehours.urls")),  # /mentor/office-hours/… and /oh/<token>/
     path("mentor/", include("mentors.urls")),
     path("a/", include("assessments.urls")),
     path("n/", include("notifications.urls")),

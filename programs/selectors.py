@@ -430,6 +430,7 @@ class ParticipantHome:
     surveys: list[OpenSurvey]
     ratings_pending: list[PendingRating]
     commitments: list[str]
+    office_hours: list = ()  # upcoming office-hours bookings (officehours app)
 
     @property
     def deadline_in_days(self) -> int:
@@ -575,4 +576,11 @@ def participant_home(*, organization, enrollment, check_in_limit: int = 3) -> Pa
         surveys=participant_open_surveys(organization=organization, enrollment=enrollment, now=now),
         ratings_pending=participant_pending_ratings(organization=organization, enrollment=enrollment),
         commitments=commitment_items(enrollment.commitments),
+        office_hours=_upcoming_office_hours(organization=organization, enrollment=enrollment),
     )
+
+
+def _upcoming_office_hours(*, organization, enrollment) -> list:
+    from officehours.selectors import upcoming_bookings_for_enrollment
+
+    return upcoming_bookings_for_enrollment(organization=organization, enrollment=enrollment)

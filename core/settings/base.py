@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "mentors",
     "assessments",
     "notifications",
+    "officehours",
     "integrations",
 ]
 
