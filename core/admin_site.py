@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
 
-from core import selectors, two_factor
+from core import selectors, sso, two_factor
 from core.models import Membership
 
 
@@ -50,6 +50,9 @@ class TenantAdminAuthenticationForm(AdminAuthenticationForm):
             raise ValidationError(
                 self.error_messages["invalid_login"], code="invalid_login", params={"username": _("email")}
             )
+        refusal = sso.password_login_refusal(user)  # the organization requires SSO (core/sso.py)
+        if refusal:
+            raise ValidationError(refusal, code="sso_required")
         if two_factor.is_enabled(user):
             token = (self.cleaned_data.get("otp_token") or "").replace(" ", "")
             # No code given is not a wrong code: asking for it must not slow the next try down.
@@ -71,7 +74,14 @@ class TwoFactorCodeForm(forms.Form):
 
 
 # Reachable before two-step verification is set up (when it is required).
-TWO_FACTOR_EXEMPT_VIEWS = {"two_factor", "logout", "password_change", "password_change_done", "login"}
+TWO_FACTOR_EXEMPT_VIEWS = {
+    "two_factor",
+    "two_factor_verify",
+    "logout",
+    "password_change",
+    "password_change_done",
+    "login",
+}
 
 
 class OrganizationSwitchForm(forms.Form):
@@ -92,6 +102,7 @@ class TenantAdminSite(admin.AdminSite):
         urls = [
             path("switch-organization/", self.admin_view(self.switch_organization), name="switch_organization"),
             path("two-step-verification/", self.admin_view(self.two_factor_view), name="two_factor"),
+            path("two-step-verification/code/", self.admin_view(self.two_factor_verify_view), name="two_factor_verify"),
         ]
         return urls + super().get_urls()
 
@@ -104,6 +115,14 @@ class TenantAdminSite(admin.AdminSite):
             if (
                 user.is_authenticated
                 and request.resolver_match.url_name not in TWO_FACTOR_EXEMPT_VIEWS
+                # Signed in with Google/Kakao/Naver while two-step verification is on (core/sso.py).
+                and request.session.get(sso.TWO_FACTOR_PENDING_SESSION_KEY)
+                and not user.is_verified()
+            ):
+                return HttpResponseRedirect(f"{reverse('admin:two_factor_verify')}?next={request.get_full_path()}")
+            if (
+                user.is_authenticated
+                and request.resolver_match.url_name not in TWO_FACTOR_EXEMPT_VIEWS
                 # A verified session (OTPMiddleware, no query) passes first: admin pages pay nothing.
                 and not user.is_verified()
                 and two_factor.must_enable(user)
@@ -112,6 +131,38 @@ class TenantAdminSite(admin.AdminSite):
             return inner(request, *args, **kwargs)
 
         return update_wrapper(guarded, inner)
+
+    def login(self, request, extra_context=None):
+        """Django's admin log-in, with the "Sign in with Google / Kakao / Naver" buttons of configured providers."""
+        next_url = request.GET.get("next") or request.POST.get("next") or reverse("admin:index", current_app=self.name)
+        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            next_url = reverse("admin:index", current_app=self.name)
+        extra_context = {**(extra_context or {}), "sso_providers": sso.configured_providers(request, next_url=next_url)}
+        return super().login(request, extra_context)
+
+    def two_factor_verify_view(self, request):
+        """The second step after a social sign-in: the authenticator's code or a recovery code."""
+        next_url = request.GET.get("next") or request.POST.get("next") or ""
+        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            next_url = ""
+        next_url = next_url or reverse("admin:index", current_app=self.name)
+        if request.user.is_verified() or not request.session.get(sso.TWO_FACTOR_PENDING_SESSION_KEY):
+            return HttpResponseRedirect(next_url)
+        form = TwoFactorCodeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            device = match_token(request.user, form.cleaned_data["code"].replace(" ", ""))
+            if device is not None:
+                otp_login(request, device)
+                request.session.pop(sso.TWO_FACTOR_PENDING_SESSION_KEY, None)
+                return HttpResponseRedirect(next_url)
+            form.add_error("code", _("That code is not valid. Try the current one from your app, or a recovery code."))
+        context = {
+            **self.each_context(request),
+            "title": _("Two-step verification"),
+            "form": form,
+            "next": next_url,
+        }
+        return TemplateResponse(request, "admin/two_factor_verify.html", context)
 
     def two_factor_view(self, request):
         """Turn two-step verification on (QR code, confirm, recovery codes) or off; new recovery codes."""

@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate, pre_migrate
 
-        from core import audit, checks, rls  # noqa: F401  (checks registers system checks)
+        from core import audit, checks, rls, sso  # noqa: F401  (checks registers system checks; sso its signal)
 
         audit.connect()
         # migrate itself protects every table with organization_id (see core.rls).
@@ -26,7 +26,17 @@ class TenantAdminConfig(AdminConfig):
     # Admin pages that libraries register and that would show every organization's
     # people: the two-step verification devices (secrets included). Each person manages
     # their own on admin:two_factor.
-    UNREGISTERED = ("otp_totp.TOTPDevice", "otp_static.StaticDevice")
+    # Likewise allauth's: every person's e-mail addresses and provider accounts, and the
+    # provider apps with their client secrets (set in the environment, docs/operations.md).
+    UNREGISTERED = (
+        "otp_totp.TOTPDevice",
+        "otp_static.StaticDevice",
+        "account.EmailAddress",
+        "account.EmailConfirmation",
+        "socialaccount.SocialApp",
+        "socialaccount.SocialAccount",
+        "socialaccount.SocialToken",
+    )
 
     def ready(self) -> None:
         super().ready()  # autodiscover

@@ -85,6 +85,14 @@ class Organization(models.Model):
     country = models.CharField(
         _("country"), max_length=2, default="KR", help_text=_("ISO country code whose public holidays apply.")
     )
+    require_sso = models.BooleanField(
+        _("require sign-in with Google, Kakao or Naver"),
+        default=False,
+        help_text=_(
+            "Members cannot log in with a password; they use a Google, Kakao or Naver account "
+            "with their verified email address. Platform superusers keep a password log-in for emergencies."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -23,6 +23,7 @@ urlpatterns = [
     path("health/ready/", health.ready, name="health-ready"),
     path("metrics/", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("core.sso_urls")),  # sign-in with Google, Kakao, Naver (core/sso.py)
     path("api/v1/orgs/", MyOrganizationsView.as_view(), name="my-organizations"),
     path("api/v1/orgs/<slug:org_slug>/", include(tenant_api)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),

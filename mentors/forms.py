@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from core import sso
 from mentors.models import DevelopmentGoal, KeyResult, Mentor, MentoringSession
 
 CONFIDENCE_CHOICES = [
@@ -29,6 +30,12 @@ class PortalLoginForm(AuthenticationForm):
     username = forms.EmailField(
         label=_("Email address"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        refusal = sso.password_login_refusal(user)  # an organization of theirs requires SSO
+        if refusal:
+            raise forms.ValidationError(refusal, code="sso_required")
 
 
 class GoalForm(forms.ModelForm):

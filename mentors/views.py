@@ -25,6 +25,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core import sso
 from core.links import organization_id_reader, signed_link_page
 from core.middleware import ACTIVE_ORGANIZATION_SESSION_KEY
 from core.models import Organization
@@ -79,6 +80,12 @@ class PortalLoginView(auth_views.LoginView):
 
     def get_default_redirect_url(self):
         return reverse("mentors:home")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # "Sign in with Google / Kakao / Naver" (core/sso.py): back to where the person was going.
+        context["sso_providers"] = sso.configured_providers(self.request, next_url=self.get_success_url())
+        return context
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -504,11 +511,18 @@ def _invitation_accept_page(request, organization, invitation, token: str):
             response = redirect("mentors:profile")
             response.set_cookie(LANGUAGE_COOKIE, mentor.user.language, samesite="Lax")
             return response
+    sso_providers = []
+    if user is None and not account_exists:
+        # The invitee may create their account by signing in with Google/Kakao/Naver with this
+        # address (core/sso.py); back here signed in, they accept as the logged-in user.
+        sso.signup_allow(request, email=invitation.email)
+        sso_providers = sso.configured_providers(request, next_url=request.path)
     context = {
         "invitation": invitation,
         "organization": organization,
         "form": form,
         "account_exists": account_exists,
+        "sso_providers": sso_providers,
         "login_url": f"{reverse('mentors:login')}?next={request.path}",
     }
     return render(request, "mentors/invitation_accept.html", context)

@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.fixtures.assessments",
     "tests.fixtures.notifications",
     "tests.fixtures.integrations",
+    "tests.fixtures.sso",
 ]
 
 

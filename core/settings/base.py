@@ -40,6 +40,15 @@ INSTALLED_APPS = [
     "django_otp",  # two-step verification for the admin (core/two_factor.py)
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",  # recovery codes
+    # Google, Kakao and Naver sign-in (django-allauth, core/sso.py). Only the providers'
+    # OAuth2 views are routed (core/sso_urls.py): allauth's own password, sign-up and
+    # e-mail pages are not, so the admin and portal log-ins stay the only password paths.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.kakao",
+    "allauth.socialaccount.providers.naver",
     "programs",
     "mentors",
     "assessments",
@@ -62,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): logged in with a second step
+    "allauth.account.middleware.AccountMiddleware",  # required by django-allauth (sign-in with Google/Kakao/Naver)
     # The admin and the mentor portal speak a logged-in person's saved language; choosing one saves it.
     "core.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -345,3 +355,38 @@ if SENTRY_DSN:
 # owners and program managers must before they use the admin.
 TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=False)
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Cohort platform")
+
+
+# Sign-in with Google, Kakao and Naver (django-allauth; core/sso.py, docs/security.md,
+# docs/operations.md). A provider shows on the log-in pages only when it has an app:
+# its client id and secret from the environment here, or an allauth SocialApp row.
+# Accounts are linked by a VERIFIED provider e-mail only (core.sso.SocialAccountAdapter);
+# nobody signs up by SSO except with a pending mentor invitation.
+def _social_app(prefix: str) -> list[dict]:
+    client_id = env(f"{prefix}_CLIENT_ID", default="")
+    if not client_id:
+        return []
+    return [{"client_id": client_id, "secret": env(f"{prefix}_CLIENT_SECRET", default=""), "key": ""}]
+
+
+SOCIALACCOUNT_PROVIDERS = {
+    "google": {"APPS": _social_app("GOOGLE"), "SCOPE": ["openid", "profile", "email"]},
+    # Kakao hands out the e-mail only with the account_email consent item turned on.
+    "kakao": {"APPS": _social_app("KAKAO"), "SCOPE": ["account_email", "profile_nickname"]},
+    "naver": {"APPS": _social_app("NAVER")},
+}
+ACCOUNT_ADAPTER = "core.sso.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "core.sso.SocialAccountAdapter"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None  # core.User logs in by e-mail
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"  # no allauth e-mail confirmations: provider-verified e-mails only
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the buttons POST (with CSRF) to start a sign-in; a GET link cannot
+SOCIALACCOUNT_AUTO_SIGNUP = True  # only reached with a pending invitation (core.sso); never a sign-up form
+# Linking by e-mail is done by core.sso.SocialAccountAdapter.pre_social_login, not by
+# allauth's EMAIL_AUTHENTICATION: that one wipes the password of an account without an
+# allauth EmailAddress row, which would end every platform superuser's break-glass log-in.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False  # we only sign people in; no provider API calls later
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("SOCIALACCOUNT_REQUESTS_TIMEOUT", default=10)
