@@ -99,7 +99,7 @@ def slot_update(*, organization, slot: OfficeHourSlot, **fields) -> OfficeHourSl
 def _future_active_bookings(organization, slot) -> list[OfficeHourBooking]:
     return list(
         OfficeHourBooking.objects.for_organization(organization)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .filter(slot=slot, status=OfficeHourBooking.Status.BOOKED, starts_at__gt=timezone.now())
         .select_related("slot", "mentor__user", "enrollment__participant")
     )
