@@ -63,6 +63,36 @@ def webhook_payload(*, message: Message, kind: str, organization_slug: str, noti
     }
 
 
+def plain_text(message: Message) -> str:
+    """The message's lines and items as plain text (chat cards, KakaoTalk's #{text})."""
+    return "\n".join([*message.lines, *(f"• {item}" for item in message.items)])
+
+
+def alimtalk_variables(*, message: Message, organization_name: str, name: str) -> dict[str, str]:
+    """The values of the variables an AlimTalk template may use (models.ALIMTALK_VARIABLES)."""
+    return {
+        "name": name or message.greeting_name or "",
+        "subject": message.subject,
+        "organization": organization_name,
+        "link": message.action_url or "",
+        "text": plain_text(message),
+    }
+
+
+def alimtalk_render(*, template_text: str, message: Message, organization_name: str, name: str) -> tuple[str, dict]:
+    """The approved template's text with its variables filled in, and the ``#{name}`` → value map Solapi takes.
+
+    Kakao delivers an AlimTalk only when its text is the approved template with
+    variables filled in, so the text is never written freely here.
+    """
+    values = alimtalk_variables(message=message, organization_name=organization_name, name=name)
+    used = {f"#{{{key}}}": value for key, value in values.items() if f"#{{{key}}}" in template_text}
+    text = template_text
+    for placeholder, value in used.items():
+        text = text.replace(placeholder, value)
+    return text, used
+
+
 # --- Milestones ---------------------------------------------------------------------------
 
 

@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -22,6 +24,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TenantModel
+from notifications.crypto import EncryptedTextField
 from notifications.schedule import hour_is_quiet
 
 
@@ -52,8 +55,29 @@ class Kind(models.TextChoices):
 
 
 class Channel(models.TextChoices):
+    """A way out. ``webhook`` is the organization's team chat; the others reach one person."""
+
     EMAIL = "email", _("Email")
     WEBHOOK = "webhook", _("Chat webhook")
+    KAKAO = "kakao", _("KakaoTalk (text message if it fails)")
+    SLACK = "slack", _("Slack")
+    TEAMS = "teams", _("Microsoft Teams")
+
+
+# Which channels each audience may choose (a participant has a phone; staff have chat accounts).
+PARTICIPANT_CHANNELS = [Channel.EMAIL.value, Channel.KAKAO.value]
+STAFF_CHANNELS = [Channel.EMAIL.value, Channel.SLACK.value, Channel.TEAMS.value]
+
+
+class Route(models.TextChoices):
+    """How one attempt left: the channel, or for KakaoTalk which of its two messages."""
+
+    EMAIL = "email", _("Email")
+    WEBHOOK = "webhook", _("Chat webhook")
+    ALIMTALK = "alimtalk", _("KakaoTalk AlimTalk")
+    SMS = "sms", _("Text message (SMS fallback)")
+    SLACK = "slack", _("Slack")
+    TEAMS = "teams", _("Microsoft Teams")
 
 
 ISO_WEEKDAYS = [
@@ -87,6 +111,10 @@ def default_enabled_kinds() -> list[str]:
 
 def default_webhook_kinds() -> list[str]:
     return list(DEFAULT_WEBHOOK_KINDS)
+
+
+def default_channels() -> list[str]:
+    return [Channel.EMAIL.value]
 
 
 class NotificationSettings(TenantModel):
@@ -162,6 +190,18 @@ class NotificationSettings(TenantModel):
         help_text=_("An incoming-webhook URL of your team chat. Messages are posted as JSON."),
     )
     webhook_kinds = models.JSONField(_("kinds posted to the webhook"), default=default_webhook_kinds, blank=True)
+    participant_channels = models.JSONField(
+        _("participants' channels by default"),
+        default=default_channels,
+        blank=True,
+        help_text=_("Where participants get their messages until they choose for themselves."),
+    )
+    staff_channels = models.JSONField(
+        _("mentors' and program managers' channels by default"),
+        default=default_channels,
+        blank=True,
+        help_text=_("Where mentors and program managers get their messages until they choose for themselves."),
+    )
 
     class Meta:
         verbose_name = _("reminder settings")
@@ -204,6 +244,12 @@ class NotificationSettings(TenantModel):
             errors["help_request_escalation_hours"] = _(
                 "Escalate to program managers only after the mentors' response target has passed."
             )
+        for name, allowed in (("participant_channels", PARTICIPANT_CHANNELS), ("staff_channels", STAFF_CHANNELS)):
+            value = getattr(self, name)
+            if not isinstance(value, list) or not value or not set(value) <= set(allowed):
+                errors[name] = _("Choose at least one of the channels offered.")
+            else:
+                setattr(self, name, [channel for channel in allowed if channel in value])
         if self.webhook_url:
             problem = webhook_url_problem(self.webhook_url)
             if problem:
@@ -307,6 +353,22 @@ class DeliveryAttempt(TenantModel):
     succeeded = models.BooleanField(_("succeeded"), null=True, help_text=_("Empty: the outcome is not known."))
     error = models.TextField(_("error"), blank=True)
     worker = models.CharField(_("worker"), max_length=200, blank=True)
+    route = models.CharField(_("sent as"), max_length=16, choices=Route.choices, blank=True)
+    provider_message_id = models.CharField(_("provider's message id"), max_length=100, blank=True)
+    delivery_status = models.CharField(
+        _("delivery report"),
+        max_length=16,
+        choices=[
+            ("", _("None")),
+            ("pending", _("Waiting")),
+            ("delivered", _("Delivered")),
+            ("failed", _("Not delivered")),
+        ],
+        blank=True,
+        help_text=_("What the provider later reported about this attempt (KakaoTalk and text messages)."),
+    )
+    delivery_detail = models.CharField(_("report detail"), max_length=300, blank=True)
+    reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("delivery attempt")
@@ -370,3 +432,166 @@ class Unsubscribe(TenantModel):
     def save(self, *args, **kwargs):
         self.email = (self.email or "").strip().lower()
         super().save(*args, **kwargs)
+
+
+class ChannelCredentials(TenantModel):
+    """An organization's accounts with the providers; secrets encrypted at rest.
+
+    KakaoTalk AlimTalk and its SMS fallback go through Solapi (an API key and secret,
+    the pfId of the organization's KakaoTalk business channel, a registered sender
+    number); Slack through a bot token (``chat.postMessage`` to each person's member
+    id). Secrets are :class:`~notifications.crypto.EncryptedTextField`: the column holds
+    a Fernet token, and no form or API shows them back after saving.
+    """
+
+    solapi_api_key = EncryptedTextField(_("Solapi API key"), blank=True)
+    solapi_api_secret = EncryptedTextField(_("Solapi API secret"), blank=True)
+    kakao_pf_id = models.CharField(
+        _("KakaoTalk channel id (pfId)"),
+        max_length=64,
+        blank=True,
+        help_text=_("The id Solapi shows for your KakaoTalk business channel, e.g. KA01PF..."),
+    )
+    sms_sender = models.CharField(
+        _("sender number"),
+        max_length=20,
+        blank=True,
+        help_text=_("The number registered with Solapi that text messages come from, e.g. 0212345678."),
+    )
+    slack_bot_token = EncryptedTextField(
+        _("Slack bot token"), blank=True, help_text=_("A bot token (xoxb-...) with the chat:write scope.")
+    )
+
+    class Meta:
+        verbose_name = _("channel credentials")
+        verbose_name_plural = _("channel credentials")
+        constraints = [
+            models.UniqueConstraint(fields=["organization"], name="channelcredentials_one_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Channel credentials"))
+
+    @property
+    def kakao_ready(self) -> bool:
+        return bool(self.solapi_api_key and self.solapi_api_secret and self.kakao_pf_id and self.sms_sender)
+
+    @property
+    def slack_ready(self) -> bool:
+        return bool(self.slack_bot_token)
+
+
+class AlimTalkTemplate(TenantModel):
+    """A KakaoTalk AlimTalk template as Kakao approved it, for one kind of message and language.
+
+    AlimTalk only delivers text that matches an approved template exactly, with its
+    ``#{variables}`` filled in; the template id (``templateId``) is the one Solapi shows
+    after approval. The variables a template may use are :data:`ALIMTALK_VARIABLES`.
+    """
+
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="ko")
+    template_id = models.CharField(
+        _("approved template id"), max_length=64, help_text=_("The template id Solapi shows once Kakao approved it.")
+    )
+    content = models.TextField(
+        _("approved text"),
+        help_text=_("The text exactly as approved, with variables such as #{name}, #{subject}, #{link}."),
+    )
+    variables = models.JSONField(_("variables"), default=list, blank=True, editable=False)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("KakaoTalk template")
+        verbose_name_plural = _("KakaoTalk templates")
+        ordering = ["kind", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "kind", "language"], name="alimtalktemplate_one_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.language}) · {self.template_id}"
+
+    def clean(self) -> None:
+        names = template_variables(self.content or "")
+        unknown = [name for name in names if name not in ALIMTALK_VARIABLES]
+        if unknown:
+            raise ValidationError(
+                {
+                    "content": _("Unknown variables: %(names)s. Use only: %(known)s.")
+                    % {
+                        "names": ", ".join(f"#{{{name}}}" for name in unknown),
+                        "known": ", ".join(f"#{{{name}}}" for name in ALIMTALK_VARIABLES),
+                    }
+                }
+            )
+        self.variables = names
+
+
+class ChannelProfile(TenantModel):
+    """How one person (by email) wants to be reached: channels per kind, and their chat addresses.
+
+    ``choices`` maps a kind to the channels chosen for it; a kind that is not there
+    uses the organization's defaults (:class:`NotificationSettings`). A participant's
+    phone number is their ``programs.Participant.phone``.
+    """
+
+    email = models.EmailField(_("email"))
+    choices = models.JSONField(_("channels per kind"), default=dict, blank=True)
+    slack_member_id = models.CharField(
+        _("Slack member id"),
+        max_length=32,
+        blank=True,
+        help_text=_("In Slack: your profile, ⋮, Copy member ID (U...)."),
+    )
+    teams_webhook_url = EncryptedTextField(
+        _("Microsoft Teams webhook URL"),
+        blank=True,
+        help_text=_("An incoming-webhook (Workflows) URL of a Teams chat or channel that reaches you."),
+    )
+
+    class Meta:
+        verbose_name = _("channel choice")
+        verbose_name_plural = _("channel choices")
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "email"], name="channelprofile_once_per_person"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        from notifications.channels import webhook_url_problem
+
+        errors: dict[str, str] = {}
+        if not isinstance(self.choices, dict) or not all(
+            kind in Kind.values and isinstance(value, list) and set(value) <= set(Channel.values)
+            for kind, value in self.choices.items()
+        ):
+            errors["choices"] = _("Unknown kind of reminder or channel.")
+        if self.slack_member_id and not re.fullmatch(r"[UW][A-Z0-9]{4,31}", self.slack_member_id):
+            errors["slack_member_id"] = _("A Slack member id starts with U or W, e.g. U012AB3CD.")
+        if self.teams_webhook_url:
+            problem = webhook_url_problem(self.teams_webhook_url)
+            if problem:
+                errors["teams_webhook_url"] = problem
+        if errors:
+            raise ValidationError(errors)
+
+
+# What an AlimTalk template may say, filled in from the message (notifications.content.alimtalk_variables).
+ALIMTALK_VARIABLES = ["name", "subject", "organization", "link", "text"]
+
+
+def template_variables(content: str) -> list[str]:
+    """The names of ``#{name}`` variables in a template's text, in order, each once."""
+    found: list[str] = []
+    for name in re.findall(r"#\{([^{}]+)\}", content):
+        if name not in found:
+            found.append(name)
+    return found

@@ -33,6 +33,7 @@ Rules:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 from collections import defaultdict
@@ -43,10 +44,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from notifications import content, links
-from notifications.models import Channel, Kind
+from notifications.models import PARTICIPANT_CHANNELS, STAFF_CHANNELS, Channel, Kind
 from notifications.schedule import SendingRules, iso_week_slot
 from notifications.selectors import Person, PlanningData
+from notifications.solapi import e164
 
+# Messages that only make sense as email: a link sent to the address that asked for it,
+# calendar invitations (an .ics attachment).
+EMAIL_ONLY_KINDS = {
+    Kind.LOST_LINK.value,
+    "office_hours_booked",
+    "office_hours_changed",
+    "office_hours_cancelled",
+}
 OVERDUE_REMINDER_DAYS = 7  # after this, an overdue milestone is left to the weekly digest
 PREVIEW_DAYS = 14
 WEBHOOK = "webhook"
@@ -67,6 +77,8 @@ class Planned:
     build: Callable[[], content.Message]  # rendered in the recipient's language
     language: str = "ko"
     unsubscribed: bool = False
+    destination: str = ""  # KakaoTalk: the phone number in E.164
+    template: object = None  # KakaoTalk: the approved AlimTalk template
     calendar: str = ""  # an iCalendar text sent with the email (office hours), fixed in the row
 
     @property
@@ -168,12 +180,67 @@ class Planner:
         return bool(self.settings.webhook_url) and self.enabled(kind) and kind in (self.settings.webhook_kinds or [])
 
     def _unique(self, planned: Iterable[Planned]) -> list[Planned]:
-        """First occurrence of each key wins, the way the unique constraint would."""
+        """First occurrence of each key wins, the way the unique constraint would.
+
+        Each message to a person becomes one row per channel the person chose for its
+        kind (:meth:`_channels_of`).
+        """
         seen: dict[tuple, Planned] = {}
+        planned = [copy for item in planned for copy in self._per_channel(item)]
         for item in planned:
             item.unsubscribed = item.recipient is not None and (item.address, item.kind) in self.data.unsubscribed
             seen.setdefault(item.key, item)
         return list(seen.values())
+
+    def _per_channel(self, item: Planned) -> list[Planned]:
+        if item.recipient is None or item.channel != Channel.EMAIL:
+            return [item]
+        copies = []
+        for channel, destination, template in self._channels_of(item.recipient, item.kind, item.language):
+            copies.append(dataclasses.replace(item, channel=channel, destination=destination, template=template))
+        return copies
+
+    def _channels_of(self, person: Person, kind: str, language: str) -> list[tuple[str, str, object]]:
+        """The channels a message of ``kind`` goes to for ``person``: their choice, else the defaults.
+
+        A channel the person or the organization cannot use (no phone number, no
+        approved template for the kind and language, no Slack member id or bot token,
+        no Teams URL) is left out; when none is left the message goes by email, so
+        choosing a channel never loses a message.
+        """
+        if kind in EMAIL_ONLY_KINDS:
+            return [(Channel.EMAIL, "", None)]
+        profile = self.data.channel_profiles.get(person.email)
+        if profile is not None and kind in (profile.choices or {}):
+            wanted = profile.choices[kind]
+        elif person.audience == "participant":
+            wanted = self.settings.participant_channels or [Channel.EMAIL]
+        else:
+            wanted = self.settings.staff_channels or [Channel.EMAIL]
+        offered = PARTICIPANT_CHANNELS if person.audience == "participant" else STAFF_CHANNELS
+        credentials = self.data.credentials
+        found: list[tuple[str, str, object]] = []
+        for channel in wanted:
+            if channel not in offered:
+                continue
+            if channel == Channel.EMAIL:
+                found.append((channel, "", None))
+            elif channel == Channel.KAKAO:
+                template = self.data.alimtalk_templates.get((kind, language))
+                phone = e164(person.phone)
+                if template is not None and phone and credentials is not None and credentials.kakao_ready:
+                    found.append((channel, phone, template))
+            elif channel == Channel.SLACK:
+                if (
+                    profile is not None
+                    and profile.slack_member_id
+                    and credentials is not None
+                    and credentials.slack_ready
+                ):
+                    found.append((channel, "", None))
+            elif channel == Channel.TEAMS and profile is not None and profile.teams_webhook_url:
+                found.append((channel, "", None))
+        return found or [(Channel.EMAIL, "", None)]
 
     def _to_person(self, person: Person, *, kind, subject_key, slot, run_id, scheduled, reason, build) -> Planned:
         return Planned(

@@ -17,7 +17,15 @@ from django.conf import settings as django_settings
 from django.db.models import Max, Q, QuerySet
 
 from core.models import Membership, Organization
-from notifications.models import Notification, NotificationSettings, Unsubscribe
+from notifications.models import (
+    AlimTalkTemplate,
+    ChannelCredentials,
+    ChannelProfile,
+    DeliveryAttempt,
+    Notification,
+    NotificationSettings,
+    Unsubscribe,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +46,8 @@ class Person:
     email: str
     name: str
     language: str
+    phone: str = ""  # participants: for KakaoTalk and text messages
+    audience: str = "staff"  # "participant" or "staff" (mentors, program managers): the channels offered
 
     @classmethod
     def of_user(cls, user) -> Person:
@@ -45,7 +55,13 @@ class Person:
 
     @classmethod
     def of_participant(cls, participant) -> Person:
-        return cls(email=participant.email.strip().lower(), name=participant.name, language=participant.language)
+        return cls(
+            email=participant.email.strip().lower(),
+            name=participant.name,
+            language=participant.language,
+            phone=getattr(participant, "phone", "") or "",
+            audience="participant",
+        )
 
 
 @dataclass
@@ -72,6 +88,9 @@ class PlanningData:
     replies: list = field(default_factory=list)  # recent answers to help requests
     surveys: list = field(default_factory=list)  # value-gap surveys open (or opening) now
     survey_answered: set = field(default_factory=set)  # (survey id, respondent key)
+    credentials: ChannelCredentials | None = None
+    channel_profiles: dict = field(default_factory=dict)  # email -> ChannelProfile
+    alimtalk_templates: dict = field(default_factory=dict)  # (kind, language) -> AlimTalkTemplate (in use)
 
     def mentor_person(self, mentor) -> Person:
         return Person.of_user(mentor.user)
@@ -123,6 +142,7 @@ def planning_data(
         settings=settings or notification_settings_for(organization=organization),
         today=today,
     )
+    _load_channels(data)
     data.runs = {
         run.id: run
         for run in Run.objects.for_organization(organization).filter(status=Run.Status.ACTIVE).select_related("program")
@@ -476,4 +496,55 @@ def with_survey_response_rates(queryset, *, organization: Organization):
         invited_mentors=invited("mentor"),
         answered_participants=answered(SurveyResponse.RespondentKind.PARTICIPANT),
         answered_mentors=answered(SurveyResponse.RespondentKind.MENTOR),
+    )
+
+
+# --- Channels (issue #19) ----------------------------------------------------------------
+
+
+def _load_channels(data: PlanningData) -> None:
+    """Credentials, everyone's channel choices and the templates in use: three queries."""
+    organization = data.organization
+    data.credentials = channel_credentials_for(organization=organization)
+    data.channel_profiles = {
+        profile.email: profile for profile in ChannelProfile.objects.for_organization(organization)
+    }
+    data.alimtalk_templates = {
+        (template.kind, template.language): template
+        for template in AlimTalkTemplate.objects.for_organization(organization).filter(is_active=True)
+    }
+
+
+def channel_credentials_for(*, organization: Organization) -> ChannelCredentials | None:
+    return ChannelCredentials.objects.for_organization(organization).first()
+
+
+def channel_profile_of(*, organization: Organization, email: str) -> ChannelProfile | None:
+    return ChannelProfile.objects.for_organization(organization).filter(email=(email or "").strip().lower()).first()
+
+
+def alimtalk_templates(*, organization: Organization) -> QuerySet[AlimTalkTemplate]:
+    return AlimTalkTemplate.objects.for_organization(organization).order_by("kind", "language")
+
+
+def attempts_awaiting_report(*, organization: Organization, since: datetime.datetime) -> QuerySet[DeliveryAttempt]:
+    """Attempts the provider accepted whose delivery report has not come yet (oldest first)."""
+    return (
+        DeliveryAttempt.objects.for_organization(organization)
+        .filter(delivery_status="pending", started_at__gte=since)
+        .exclude(provider_message_id="")
+        .select_related("notification")
+        .order_by("started_at", "id")
+    )
+
+
+def organization_ids_awaiting_reports(*, since: datetime.datetime) -> list[int]:
+    """Organizations with reports to poll (a cross-tenant read for beat's fan-out only)."""
+    return sorted(
+        set(
+            DeliveryAttempt.objects.dangerously_all_organizations()
+            .filter(delivery_status="pending", started_at__gte=since)
+            .exclude(provider_message_id="")
+            .values_list("organization_id", flat=True)
+        )
     )

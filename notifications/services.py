@@ -56,7 +56,17 @@ from django.utils.translation import gettext as _
 from core import rls
 from core.models import Organization
 from notifications import breaker, channels, content, links, selectors
-from notifications.models import Channel, DeliveryAttempt, Kind, Notification, NotificationSettings, Unsubscribe
+from notifications.models import (
+    AlimTalkTemplate,
+    Channel,
+    ChannelCredentials,
+    ChannelProfile,
+    DeliveryAttempt,
+    Kind,
+    Notification,
+    NotificationSettings,
+    Unsubscribe,
+)
 from notifications.planning import Planned, Planner
 from notifications.schedule import SendingRules
 
@@ -124,10 +134,22 @@ def _rendered_row(organization: Organization, planned: Planned) -> Notification:
                 unsubscribe_url=links.unsubscribe_link(token),
             )
             payload: dict = {}
+        elif planned.channel == Channel.KAKAO:
+            text, variables = content.alimtalk_render(
+                template_text=planned.template.content,
+                message=message,
+                organization_name=organization.name,
+                name=planned.recipient_name,
+            )
+            payload = {"to": planned.destination, "template_id": planned.template.template_id, "variables": variables}
+            subject, html = message.subject, ""
         else:
             payload = content.webhook_payload(
                 message=message, kind=planned.kind, organization_slug=organization.slug, notification_id=None
             )
+            if planned.channel in (Channel.SLACK, Channel.TEAMS):
+                payload["plain"] = content.plain_text(message)
+                payload["action_label"] = message.action_label
             subject, text, html = message.subject, payload["text"], ""
     with translation.override(organization.language):
         reason = planned.reason()
@@ -404,6 +426,7 @@ class _Claim:
     row: Notification
     attempt_id: uuid.UUID
     started: datetime.datetime
+    route: str = ""
 
 
 _SKIPPED = object()  # the claimed row was cancelled instead of sent
@@ -490,7 +513,7 @@ def _survey_answered(organization: Organization, parts: list[str]) -> str:
 
 
 def _why_not_send(organization: Organization, settings: NotificationSettings, row: Notification) -> str:
-    if row.channel == Channel.EMAIL and selectors.is_unsubscribed(
+    if row.channel != Channel.WEBHOOK and selectors.is_unsubscribed(
         organization=organization, email=row.recipient, kind=row.kind
     ):
         return _("Not sent: the recipient unsubscribed from this kind of message.")
@@ -529,30 +552,32 @@ def _claim_next(organization: Organization, settings: NotificationSettings, skip
         row.claimed_by = worker
         row.attempts += 1
         row.save(update_fields=["status", "attempt_id", "claimed_at", "claimed_by", "attempts", "updated_at"])
+        route = channels.adapter_for(row.channel).route(row)
         DeliveryAttempt.objects.create(
-            organization_id=row.organization_id, notification=row, attempt_id=attempt_id, started_at=now, worker=worker
+            organization_id=row.organization_id,
+            notification=row,
+            attempt_id=attempt_id,
+            started_at=now,
+            worker=worker,
+            route=route,
         )
-    return _Claim(row=row, attempt_id=attempt_id, started=now)
+    return _Claim(row=row, attempt_id=attempt_id, started=now, route=route)
 
 
-def _send(row: Notification, organization: Organization, settings: NotificationSettings, mail_connection) -> None:
-    if row.channel == Channel.WEBHOOK:
-        payload = dict(row.payload or {}, notification_id=row.pk)
-        channels.post_webhook(
-            url=settings.webhook_url,
-            payload=payload,
-            idempotency_key=f"notification-{row.organization_id}-{row.pk}",
+def _send(claim: _Claim, way: channels.Way, mail_connection) -> str:
+    """Hand one claimed row to its channel's adapter; return the provider's message id ('' if none)."""
+    row = claim.row
+    adapter = channels.adapter_for(row.channel)
+    outgoing = channels.Outgoing(row=row, way=way, route=claim.route, mail_connection=mail_connection)
+    if row.channel == Channel.EMAIL:
+        token = links.unsubscribe_token(
+            organization_id=row.organization_id, email=row.recipient, kind=row.kind, language=row.language
         )
-        return
-    token = links.unsubscribe_token(
-        organization_id=organization.id, email=row.recipient, kind=row.kind, language=row.language
-    )
-    channels.send_email(
-        notification=row,
-        organization_name=organization.name,
-        unsubscribe_url=links.unsubscribe_link(token),
-        connection=mail_connection,
-    )
+        outgoing.unsubscribe_url = links.unsubscribe_link(token)
+    if row.channel in (Channel.SLACK, Channel.TEAMS):
+        with rls.organization_context(row.organization_id):
+            outgoing.profile = selectors.channel_profile_of(organization=way.organization, email=row.recipient)
+    return adapter.send(outgoing)
 
 
 def _with_database_retries(write):
@@ -574,7 +599,14 @@ def _with_database_retries(write):
     return None  # not reached
 
 
-def _record_outcome(organization: Organization, claim: _Claim, error: BaseException | None, rules, result) -> None:
+def _record_outcome(
+    organization: Organization,
+    claim: _Claim,
+    error: BaseException | None,
+    rules,
+    result,
+    provider_message_id: str = "",
+) -> None:
     """Record what the provider said, in a fresh transaction (retried on database errors).
 
     Matched by attempt id: a row that a person resent or the lease sweep reset in the
@@ -590,7 +622,15 @@ def _record_outcome(organization: Organization, claim: _Claim, error: BaseExcept
             attempt = DeliveryAttempt.objects.for_organization(organization).filter(attempt_id=claim.attempt_id)
             current = Notification.objects.for_organization(organization).filter(pk=row_id, attempt_id=claim.attempt_id)
             if error is None:
-                attempt.update(finished_at=now, succeeded=True, error="", updated_at=now)
+                reports = channels.adapter_for(claim.row.channel).reports and bool(provider_message_id)
+                attempt.update(
+                    finished_at=now,
+                    succeeded=True,
+                    error="",
+                    provider_message_id=provider_message_id[:100],
+                    delivery_status="pending" if reports else "",
+                    updated_at=now,
+                )
                 return current.exclude(status=Notification.Status.SENT).update(
                     status=Notification.Status.SENT, sent_at=now, last_error="", updated_at=now
                 )
@@ -603,6 +643,9 @@ def _record_outcome(organization: Organization, claim: _Claim, error: BaseExcept
             if row is None:
                 return 0
             row.last_error = message
+            if isinstance(error, channels.AlimTalkRefused) and _fallback_to_sms(organization, row, message, now):
+                result.wake_in(1)
+                return 1
             if row.attempts >= MAX_ATTEMPTS:
                 row.status = Notification.Status.FAILED
             else:
@@ -622,6 +665,31 @@ def _record_outcome(organization: Organization, claim: _Claim, error: BaseExcept
         logger.warning("notification %s failed (attempt %s): %s", row_id, claim.row.attempts, message)
 
 
+def _fallback_to_sms(organization: Organization, row: Notification, why: str, now) -> bool:
+    """Queue the SMS fallback of a KakaoTalk row that AlimTalk could not deliver, once. Call it locked.
+
+    The row goes back to ``pending`` with ``payload.fallback = "sms"``; the relay claims
+    it like any row (a committed attempt of its own, route ``sms``), so the window
+    between "the provider accepted" and "we recorded it" ends in ``uncertain`` for the
+    SMS too. False when the fallback was used already.
+    """
+    payload = dict(row.payload or {})
+    if row.channel != Channel.KAKAO or payload.get("fallback") == "sms":
+        return False
+    if DeliveryAttempt.objects.for_organization(organization).filter(notification=row, route="sms").exists():
+        return False
+    payload["fallback"] = "sms"
+    row.payload = payload
+    row.status = Notification.Status.PENDING
+    row.next_attempt_at = now
+    with translation.override(organization.language):
+        row.last_error = _("KakaoTalk could not deliver it (%(why)s); it is sent as a text message instead.") % {
+            "why": why[:500]
+        }
+    row.save(update_fields=["payload", "status", "next_attempt_at", "last_error", "updated_at"])
+    return True
+
+
 def _recover_lost_attempts(organization: Organization, result) -> None:
     """Rows left ``sending`` by a lost worker: email becomes uncertain, a webhook pending again.
 
@@ -635,7 +703,7 @@ def _recover_lost_attempts(organization: Organization, result) -> None:
     if db_connection.features.has_select_for_update_skip_locked:
         stale = stale.select_for_update(skip_locked=True, of=("self",))
     for row in stale:
-        if row.channel == Channel.WEBHOOK:
+        if channels.adapter_for(row.channel).resend_when_lost:
             row.status = Notification.Status.PENDING
             row.next_attempt_at = now
             why = _("The worker was lost while posting; it is posted again with the same webhook-id.")
@@ -673,14 +741,15 @@ def _defer_quiet_hours(organization: Organization, rules, result) -> bool:
 
 
 class _Channels:
-    """The ways out of one relay batch and their circuit breakers."""
+    """The ways out of one relay batch and their circuit breakers (one per provider or server)."""
 
-    def __init__(self, settings: NotificationSettings, mail_timeout: float):
-        self.settings = settings
-        self.mail_timeout = mail_timeout
-        self.keys = {Channel.EMAIL.value: channels.email_channel_key()}
-        if settings.webhook_url:
-            self.keys[Channel.WEBHOOK.value] = channels.webhook_channel_key(settings.webhook_url)
+    def __init__(self, way: channels.Way):
+        self.way = way
+        self.keys: dict[str, str] = {}
+        for channel, adapter in channels.ADAPTERS.items():
+            key = adapter.circuit_key(way)
+            if key:
+                self.keys[channel] = key
         self.blocked: set[str] = set()
         self.healthy: set[str] = set()  # known closed with no failures: no write on success
 
@@ -696,10 +765,7 @@ class _Channels:
 
     def _probe(self, channel: str, key: str) -> bool:
         try:
-            if channel == Channel.WEBHOOK:
-                channels.probe_webhook(self.settings.webhook_url)
-            else:
-                channels.probe_email(self.mail_timeout)
+            channels.adapter_for(channel).probe(self.way)
         except Exception as error:
             breaker.probe_failed(key, f"{type(error).__name__}: {error}")
             return False
@@ -737,12 +803,13 @@ def notification_relay(*, organization: Organization, limit: int = RELAY_BATCH_S
     result = RelayResult()
     with rls.organization_context(organization.id):
         settings = selectors.notification_settings_for(organization=organization)
+        credentials = selectors.channel_credentials_for(organization=organization)
         _recover_lost_attempts(organization, result)
     rules = SendingRules.for_organization(organization, settings)
     if _defer_quiet_hours(organization, rules, result):
         return result
     mail_timeout = getattr(django_settings, "EMAIL_TIMEOUT", None) or MAIL_TIMEOUT_SECONDS
-    ways = _Channels(settings, mail_timeout)
+    ways = _Channels(channels.Way(organization, settings, credentials, mail_timeout))
     ways.check_all(result)
     mail_connection = None
     try:
@@ -757,11 +824,12 @@ def notification_relay(*, organization: Organization, limit: int = RELAY_BATCH_S
                 mail_connection = get_connection(fail_silently=False, timeout=mail_timeout)
             logger.info("sending notification %s (%s, attempt %s)", row.pk, row.kind, row.attempts)
             error = None
+            provider_message_id = ""
             try:
-                _send(row, organization, settings, mail_connection)
+                provider_message_id = _send(claim, ways.way, mail_connection)
             except Exception as raised:
                 error = raised
-            _record_outcome(organization, claim, error, rules, result)
+            _record_outcome(organization, claim, error, rules, result, provider_message_id)
             if error is None:
                 ways.succeeded(row.channel)
             else:
@@ -831,3 +899,131 @@ def unsubscribe_record(*, organization: Organization, email: str, kind: str) -> 
 @transaction.atomic
 def unsubscribe_undo(*, organization: Organization, email: str, kind: str) -> None:
     Unsubscribe.objects.for_organization(organization).filter(email=email.strip().lower(), kind=kind).delete()
+
+
+# --- Channels (issue #19) ----------------------------------------------------------------
+
+REPORT_WINDOW_DAYS = 3  # Solapi settles a message within 72 hours; older unknown reports are left
+
+
+def report_window_start() -> datetime.datetime:
+    return timezone.now() - datetime.timedelta(days=REPORT_WINDOW_DAYS)
+
+
+def delivery_reports_poll(*, organization: Organization, limit: int = 100) -> dict:
+    """Record the provider's delivery reports of accepted KakaoTalk and SMS attempts.
+
+    Called outside a transaction (the poll speaks to the provider): each report is
+    written in a transaction of its own. An AlimTalk reported as not delivered queues
+    its SMS fallback, once (:func:`_fallback_to_sms`), and rings the relay.
+    """
+    counts = {"delivered": 0, "failed": 0, "pending": 0, "fallbacks": 0}
+    with rls.organization_context(organization.id):
+        credentials = selectors.channel_credentials_for(organization=organization)
+        attempts = list(
+            selectors.attempts_awaiting_report(organization=organization, since=report_window_start())[:limit]
+        )
+    if not attempts or credentials is None or not credentials.kakao_ready:
+        return counts
+    client = channels.adapter_for(Channel.KAKAO).client(
+        channels.Way(organization=organization, settings=None, credentials=credentials, mail_timeout=0)
+    )
+    for attempt in attempts:
+        try:
+            report = client.report(attempt.provider_message_id)
+        except Exception:
+            logger.warning("delivery report of attempt %s could not be read", attempt.pk, exc_info=True)
+            continue
+        counts[report.status] += 1
+        if report.status == "pending":
+            continue
+        with transaction.atomic(), rls.organization_context(organization.id):
+            now = timezone.now()
+            detail = f"{report.code} {report.detail}".strip()[:300]
+            updated = (
+                DeliveryAttempt.objects.for_organization(organization)
+                .filter(pk=attempt.pk, delivery_status="pending")
+                .update(delivery_status=report.status, delivery_detail=detail, reported_at=now, updated_at=now)
+            )
+            if not updated or report.status != "failed":
+                continue
+            row = (
+                Notification.objects.for_organization(organization)
+                .select_for_update()
+                .filter(pk=attempt.notification_id, status=Notification.Status.SENT)
+                .first()
+            )
+            if row is None:
+                continue
+            if attempt.route == "alimtalk" and _fallback_to_sms(organization, row, detail, now):
+                counts["fallbacks"] += 1
+                enqueue_relay(organization_id=organization.id)
+            else:
+                row.status = Notification.Status.FAILED
+                with translation.override(organization.language):
+                    row.last_error = _("The provider reported that it could not deliver the message: %(why)s") % {
+                        "why": detail
+                    }
+                row.save(update_fields=["status", "last_error", "updated_at"])
+    return counts
+
+
+@transaction.atomic
+def channel_credentials_update(*, organization: Organization, **changes) -> ChannelCredentials:
+    """Create or change the organization's provider credentials. An empty secret keeps the stored one."""
+    current = ChannelCredentials.objects.for_organization(organization).select_for_update().first()
+    current = current or ChannelCredentials(organization=organization)
+    for name, value in changes.items():
+        if name in SECRET_FIELDS and not value:
+            continue
+        setattr(current, name, value)
+    current.full_clean()
+    current.save()
+    return current
+
+
+SECRET_FIELDS = ("solapi_api_key", "solapi_api_secret", "slack_bot_token", "teams_webhook_url")
+
+
+@transaction.atomic
+def alimtalk_template_save(
+    *, organization: Organization, kind: str, language: str, template_id: str, content: str, is_active: bool = True
+) -> AlimTalkTemplate:
+    """Register (or replace) the approved AlimTalk template of one kind and language."""
+    template = (
+        AlimTalkTemplate.objects.for_organization(organization)
+        .select_for_update()
+        .filter(kind=kind, language=language)
+        .first()
+    ) or AlimTalkTemplate(organization=organization, kind=kind, language=language)
+    template.template_id = template_id.strip()
+    template.content = content
+    template.is_active = is_active
+    template.full_clean()
+    template.save()
+    return template
+
+
+@transaction.atomic
+def channel_profile_update(
+    *,
+    organization: Organization,
+    email: str,
+    choices: dict | None = None,
+    slack_member_id: str | None = None,
+    teams_webhook_url: str | None = None,
+) -> ChannelProfile:
+    """Save how one person wants to be reached. ``None`` leaves a field as it is; an empty Teams URL keeps it."""
+    email = (email or "").strip().lower()
+    profile = (
+        ChannelProfile.objects.for_organization(organization).select_for_update().filter(email=email).first()
+    ) or ChannelProfile(organization=organization, email=email)
+    if choices is not None:
+        profile.choices = {kind: list(value) for kind, value in choices.items()}
+    if slack_member_id is not None:
+        profile.slack_member_id = slack_member_id.strip()
+    if teams_webhook_url:
+        profile.teams_webhook_url = teams_webhook_url.strip()
+    profile.full_clean()
+    profile.save()
+    return profile

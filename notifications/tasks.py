@@ -122,3 +122,22 @@ def relay_when_a_worker_starts(sender=None, **_kwargs) -> None:
         relay_all_organizations.apply_async(retry=True, retry_policy={"max_retries": 3, "interval_start": 0.5})
     except Exception:
         logger.warning("could not ring the relays at worker start; beat will", exc_info=True)
+
+
+@shared_task(name="notifications.poll_delivery_reports_all", ignore_result=True)
+def poll_delivery_reports_all() -> int:
+    """Beat: one report poll per organization with KakaoTalk or text messages still on their way."""
+    with tenant_guard():
+        organization_ids = selectors.organization_ids_awaiting_reports(since=services.report_window_start())
+    for organization_id in organization_ids:
+        poll_delivery_reports.delay(organization_id=organization_id)
+    return len(organization_ids)
+
+
+@shared_task(name="notifications.poll_delivery_reports", base=OwnTransactionsTask, ignore_result=True, **TASK_RETRY)
+def poll_delivery_reports(*, organization_id: int) -> dict:
+    """Ask the provider what became of accepted messages; an AlimTalk not delivered falls back to SMS once."""
+    organization = _organization(organization_id)
+    if organization is None:
+        return {}
+    return services.delivery_reports_poll(organization=organization)

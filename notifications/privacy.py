@@ -1,0 +1,79 @@
+"""What the outbox holds about a person, for data-subject requests (registry: core/privacy.py).
+
+Messages to the person (recipient = one of their addresses) are kept as rows (kind,
+status, dates: the delivery figures stay) with the address, name, subject and bodies
+replaced; their delivery attempts lose their error texts (which may quote the address).
+Unsubscribes of the person's addresses are deleted: there is no address left to send to.
+Names in other messages (a digest to a PM listing the person) go with the sweep.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core import privacy
+from notifications.models import DeliveryAttempt, Notification, Unsubscribe
+
+privacy.identity_column("notifications.Notification", "recipient_name")
+
+
+def _addressed(subject):
+    emails = subject.identity.emails
+    if not emails:
+        return Notification.objects.none()
+    match = Q()
+    for email in emails:
+        match |= Q(recipient__iexact=email)
+    return Notification.objects.for_organization(subject.organization).filter(match)
+
+
+@privacy.exporter("notifications", _("Messages sent to the person"))
+def export_notifications(subject):
+    return [
+        {
+            "kind": n.kind,
+            "channel": n.channel,
+            "recipient": n.recipient,
+            "subject": n.subject_line,
+            "text": n.body_text,
+            "status": n.status,
+            "scheduled_for": n.scheduled_for,
+            "sent_at": n.sent_at,
+        }
+        for n in _addressed(subject).order_by("scheduled_for", "id")
+    ]
+
+
+@privacy.eraser("notifications")
+def erase(subject, placeholder: str) -> int:
+    organization = subject.organization
+    now = timezone.now()
+    rows = list(_addressed(subject).values_list("pk", flat=True))
+    changed = 0
+    for pk in rows:
+        # The unique key includes the recipient: each row gets its own stand-in address.
+        changed += (
+            Notification.objects.for_organization(organization)
+            .filter(pk=pk)
+            .update(
+                recipient=f"erased-{pk}@invalid.example",
+                recipient_name="",
+                subject_line=placeholder,
+                body_text=placeholder,
+                body_html="",
+                payload={},
+                reason="",
+                last_error="",
+                updated_at=now,
+            )
+        )
+    DeliveryAttempt.objects.for_organization(organization).filter(notification_id__in=rows).update(error="")
+    emails = subject.identity.emails
+    if emails:
+        match = Q()
+        for email in emails:
+            match |= Q(email__iexact=email)
+        changed += Unsubscribe.objects.for_organization(organization).filter(match).delete()[0]
+    return changed
