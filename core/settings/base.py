@@ -307,6 +307,18 @@ NOTIFICATIONS_SENDING_LEASE_SECONDS = env.float("NOTIFICATIONS_SENDING_LEASE_SEC
 NOTIFICATIONS_BREAKER_FAILURES = env.int("NOTIFICATIONS_BREAKER_FAILURES", default=3)
 NOTIFICATIONS_BREAKER_PROBE_SECONDS = env.float("NOTIFICATIONS_BREAKER_PROBE_SECONDS", default=5.0)
 NOTIFICATIONS_BREAKER_PROBE_MAX_SECONDS = env.float("NOTIFICATIONS_BREAKER_PROBE_MAX_SECONDS", default=30.0)
+# Channels (issue #19, docs/operations.md): organizations' provider credentials are
+# encrypted with Fernet; the first key encrypts, every key decrypts (rotation: put the
+# new key first, run `manage.py channel_credentials_rotate`, then drop the old one).
+# Without the variable a key derived from SECRET_KEY is used (development and tests only).
+FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY", default=[])
+# Solapi (KakaoTalk AlimTalk with SMS fallback): the API's base URL (tests: a local fake)
+# and how often delivery reports are polled.
+SOLAPI_BASE_URL = env("SOLAPI_BASE_URL", default="https://api.solapi.com")
+CELERY_BEAT_SCHEDULE["notifications-delivery-reports"] = {
+    "task": "notifications.poll_delivery_reports_all",
+    "schedule": env.float("NOTIFICATIONS_REPORT_POLL_SECONDS", default=300.0),
+}
 
 # Log-in protection (issue #16, docs/security.md): five wrong passwords in a row for one
 # account from one address pause that pair for 15 minutes (HTTP 429, core/security.py).
