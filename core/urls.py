@@ -12,6 +12,7 @@ tenant_api = [
     path("", include("mentors.api.urls")),
     path("", include("officehours.api.urls")),
     path("", include("assessments.api.urls")),
+    path("", include("matching.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("integrations.api.urls")),
 ]
@@ -31,6 +32,7 @@ urlpatterns = [
     path("p/", include("programs.urls")),
     path("", include("officehours.urls")),  # /mentor/office-hours/… and /oh/<token>/
     path("mentor/", include("mentors.urls")),
+    path("match/", include("matching.urls")),
     path("a/", include("assessments.urls")),
     path("n/", include("notifications.urls")),
     path("i/", include("integrations.urls")),

@@ -16,6 +16,7 @@ SCOPE_GROUPS: dict[str, object] = {
     "programs": _("Programs, runs, enrollments, milestones, check-ins, help requests"),
     "mentors": _("Mentors, development goals, sessions"),
     "assessments": _("Frameworks, assessments, value-gap surveys, reports"),
+    "matching": _("Mentor matching: proposals, conflicts, preferences"),
     "notifications": _("Notifications"),
     "webhooks": _("Webhook subscriptions and deliveries"),
 }

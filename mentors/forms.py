@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import sso
 from mentors.models import DevelopmentGoal, KeyResult, Mentor, MentoringSession
+from mentors.vocabulary import Area, Industry, Language, Stage
 
 CONFIDENCE_CHOICES = [
     (1, _("1 · not at all")),
@@ -41,12 +42,28 @@ class PortalLoginForm(AuthenticationForm):
 class GoalForm(forms.ModelForm):
     class Meta:
         model = DevelopmentGoal
-        fields = ["title", "why_it_matters", "target_date", "status", "visibility", "checkin_cadence_days"]
+        fields = [
+            "title",
+            "why_it_matters",
+            "target_date",
+            "status",
+            "visibility",
+            "checkin_cadence_days",
+            "practice_areas",
+        ]
         widgets = {
             "why_it_matters": forms.Textarea(attrs={"rows": 3}),
             "target_date": DateInput(),
             "visibility": forms.RadioSelect,
         }
+
+    practice_areas = forms.MultipleChoiceField(
+        label=_("Areas this goal lets you practise"),
+        choices=Area.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Matching proposes mentees who need them, if you share the goal with the program team."),
+    )
 
     def clean_title(self) -> str:
         return self.cleaned_data["title"].strip()
@@ -199,6 +216,26 @@ class ProfileForm(forms.ModelForm):
 
     def clean_expertise(self) -> list[str]:
         return [item.strip() for item in self.cleaned_data["expertise"].split(",") if item.strip()]
+
+
+class MatchingProfileForm(forms.Form):
+    """What matching reads about a mentor: areas, industries, stages and languages, from fixed lists."""
+
+    expertise_areas = forms.MultipleChoiceField(
+        label=_("Areas you can help with"), choices=Area.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    industries = forms.MultipleChoiceField(
+        label=_("Industries you know"), choices=Industry.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    stages = forms.MultipleChoiceField(
+        label=_("Stages you like to help"), choices=Stage.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    languages = forms.MultipleChoiceField(
+        label=_("Languages you mentor in"),
+        choices=Language.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
 
 class InvitationAcceptForm(forms.Form):

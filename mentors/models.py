@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import ArchivableTenantModel, TenantModel
+from mentors.vocabulary import Area, Industry, Language, Stage, clean_codes
 
 
 class Mentor(TenantModel):
@@ -41,6 +42,11 @@ class Mentor(TenantModel):
     availability = models.CharField(_("availability"), max_length=200, blank=True)
     other_affiliations = models.TextField(_("other affiliations"), blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # The matching profile: codes of mentors.vocabulary, so that overlaps with needs can be computed.
+    expertise_areas = models.JSONField(_("expertise areas (for matching)"), default=list, blank=True)
+    industries = models.JSONField(_("industries"), default=list, blank=True)
+    stages = models.JSONField(_("stages they like to help"), default=list, blank=True)
+    languages = models.JSONField(_("languages"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("mentor")
@@ -54,6 +60,22 @@ class Mentor(TenantModel):
     def clean(self) -> None:
         if not isinstance(self.expertise, list) or not all(isinstance(item, str) for item in self.expertise):
             raise ValidationError({"expertise": _("Expertise areas must be a list of words or phrases.")})
+        errors = {}
+        for field, choices in MATCHING_PROFILE_VOCABULARY.items():
+            try:
+                setattr(self, field, clean_codes(getattr(self, field), choices, field))
+            except ValidationError as error:
+                errors.update(error.message_dict)
+        if errors:
+            raise ValidationError(errors)
+
+
+MATCHING_PROFILE_VOCABULARY = {
+    "expertise_areas": Area,
+    "industries": Industry,
+    "stages": Stage,
+    "languages": Language,
+}
 
 
 class MentorInvitation(TenantModel):
@@ -156,6 +178,12 @@ class DevelopmentGoal(ArchivableTenantModel):
         validators=[MinValueValidator(1), MaxValueValidator(90)],
         help_text=_("How often you want to be reminded to check in on this goal."),
     )
+    practice_areas = models.JSONField(
+        _("areas to practise"),
+        default=list,
+        blank=True,
+        help_text=_("Mentoring areas this goal lets you practise; matching proposes mentees who need them."),
+    )
 
     class Meta:
         verbose_name = _("development goal")
@@ -169,6 +197,10 @@ class DevelopmentGoal(ArchivableTenantModel):
     @property
     def is_shared(self) -> bool:
         return self.visibility == self.Visibility.SHARED
+
+    def clean(self) -> None:
+        super().clean()
+        self.practice_areas = clean_codes(self.practice_areas, Area, "practice_areas")
 
 
 class KeyResult(TenantModel):

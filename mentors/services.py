@@ -40,8 +40,17 @@ from mentors.models import (
 
 INVITATION_VALID_FOR = datetime.timedelta(days=14)
 
-GOAL_FIELDS = ("title", "why_it_matters", "target_date", "status", "visibility", "checkin_cadence_days")
+GOAL_FIELDS = (
+    "title",
+    "why_it_matters",
+    "target_date",
+    "status",
+    "visibility",
+    "checkin_cadence_days",
+    "practice_areas",
+)
 PROFILE_FIELDS = ("bio", "motivation", "expertise", "availability", "capacity", "other_affiliations")
+MATCHING_PROFILE_FIELDS = ("expertise_areas", "industries", "stages", "languages")
 SESSION_FIELDS = ("held_on", "duration_minutes", "topics", "notes", "next_steps")
 
 
@@ -78,6 +87,27 @@ def mentor_profile_update(*, organization: Organization, mentor: Mentor, **field
         setattr(mentor, name, value)
     mentor.full_clean()
     mentor.save()
+    return mentor
+
+
+@transaction.atomic
+def mentor_matching_profile_update(
+    *,
+    organization: Organization,
+    mentor: Mentor,
+    expertise_areas: list[str],
+    industries: list[str],
+    stages: list[str],
+    languages: list[str],
+) -> Mentor:
+    """The mentor's matching profile: codes of ``mentors.vocabulary`` (unknown codes are field errors)."""
+    _require_same_organization(organization, mentor)
+    mentor.expertise_areas = list(expertise_areas)
+    mentor.industries = list(industries)
+    mentor.stages = list(stages)
+    mentor.languages = list(languages)
+    mentor.full_clean()
+    mentor.save(update_fields=[*MATCHING_PROFILE_FIELDS, "updated_at"])
     return mentor
 
 
@@ -278,6 +308,7 @@ def goal_create(
     visibility: str = DevelopmentGoal.Visibility.PRIVATE,
     checkin_cadence_days: int = 14,
     status: str = DevelopmentGoal.Status.ON_TRACK,
+    practice_areas: Iterable[str] = (),
     key_results: Iterable[dict] = (),
 ) -> DevelopmentGoal:
     """A mentor creates one of their own goals, with its key results."""
@@ -291,6 +322,7 @@ def goal_create(
         visibility=visibility,
         checkin_cadence_days=checkin_cadence_days,
         status=status,
+        practice_areas=list(practice_areas),
     )
     goal.full_clean()
     goal.save()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mentors import views
+from mentors import matching_views, views
 
 app_name = "mentors"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("logout/", views.PortalLogoutView.as_view(), name="logout"),
     path("switch-organization/", views.organization_switch, name="switch_organization"),
     path("profile/", views.profile, name="profile"),
+    path("matching/", matching_views.matching_profile, name="matching_profile"),
     path("goals/", views.goal_list, name="goal_list"),
     path("goals/new/", views.goal_create, name="goal_create"),
     path("goals/<int:goal_id>/", views.goal_detail, name="goal_detail"),

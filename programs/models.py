@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.models import ArchivableTenantModel, TenantModel
+from mentors.vocabulary import Area, Industry, Stage, clean_codes
 
 
 def new_calendar_token() -> str:
@@ -185,6 +186,14 @@ class Enrollment(ArchivableTenantModel):
     )
     commitments = models.TextField(_("commitments"), blank=True, help_text=_("What the participant commits to do."))
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    # What the participant (or team) needs from mentoring in this run: per enrollment, because
+    # needs and stage change from one run to the next, and teams enroll as one.
+    needs = models.JSONField(_("what they need help with"), default=list, blank=True)
+    industry = models.CharField(_("industry"), max_length=32, choices=Industry.choices, blank=True)
+    stage = models.CharField(_("stage"), max_length=32, choices=Stage.choices, blank=True)
+    mentor_wish = models.TextField(
+        _("what they want from a mentor"), blank=True, help_text=_("In the participant's own words.")
+    )
 
     class Meta:
         verbose_name = _("enrollment")
@@ -223,6 +232,7 @@ class Enrollment(ArchivableTenantModel):
         super().clean()
         if bool(self.participant_id) == bool(self.team_id):
             raise ValidationError(_("An enrollment is for either a participant or a team."))
+        self.needs = clean_codes(self.needs, Area, "needs")
 
     @property
     def language(self) -> str:

@@ -195,6 +195,29 @@ def enrollment_update(*, organization, enrollment: Enrollment, **changes) -> Enr
     return enrollment
 
 
+MATCHING_NEEDS_FIELDS = ("needs", "industry", "stage", "mentor_wish")
+
+
+@transaction.atomic
+def enrollment_matching_needs_update(
+    *,
+    organization,
+    enrollment: Enrollment,
+    needs: list[str],
+    industry: str = "",
+    stage: str = "",
+    mentor_wish: str = "",
+) -> Enrollment:
+    """What the participant (or team) wants from mentoring in this run: areas, industry, stage, in words."""
+    _require_same_organization(organization, enrollment=enrollment)
+    enrollment.needs = list(needs)
+    enrollment.industry = industry or ""
+    enrollment.stage = stage or ""
+    enrollment.mentor_wish = _participant_text(mentor_wish)
+    _save(enrollment, update_fields=list(MATCHING_NEEDS_FIELDS))
+    return enrollment
+
+
 #: The longest definition of success or list of commitments a participant may write.
 PARTICIPANT_TEXT_MAX_LENGTH = 4000
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "programs",
     "mentors",
     "assessments",
+    "matching",
     "notifications",
     "officehours",
     "integrations",
