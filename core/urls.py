@@ -15,6 +15,7 @@ tenant_api = [
     path("", include("matching.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("integrations.api.urls")),
+    path("", include("privacy.api.urls")),
 ]
 
 urlpatterns = [

@@ -10,7 +10,6 @@ Names in other messages (a digest to a PM listing the person) go with the sweep.
 from __future__ import annotations
 
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import privacy
@@ -49,7 +48,6 @@ def export_notifications(subject):
 @privacy.eraser("notifications")
 def erase(subject, placeholder: str) -> int:
     organization = subject.organization
-    now = timezone.now()
     rows = list(_addressed(subject).values_list("pk", flat=True))
     changed = 0
     for pk in rows:
@@ -66,7 +64,6 @@ def erase(subject, placeholder: str) -> int:
                 payload={},
                 reason="",
                 last_error="",
-                updated_at=now,
             )
         )
     DeliveryAttempt.objects.for_organization(organization).filter(notification_id__in=rows).update(error="")

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "notifications",
     "officehours",
     "integrations",
+    "privacy",  # data-subject requests, erasure, retention (docs/privacy.md)
 ]
 
 MIDDLEWARE = [
@@ -278,6 +279,14 @@ CELERY_BEAT_SCHEDULE["integrations-webhooks-deliver-due"] = {
 CELERY_BEAT_SCHEDULE["integrations-idempotency-purge"] = {
     "task": "integrations.tasks.idempotency_records_purge",
     "schedule": 3600.0,
+}
+
+# Data rights (issue #19, docs/privacy.md). PIPA: act on a person's request and tell them
+# within ten days. The nightly retention task erases people whose runs ended long enough ago.
+PRIVACY_REQUEST_DUE_DAYS = env.int("PRIVACY_REQUEST_DUE_DAYS", default=10)
+CELERY_BEAT_SCHEDULE["privacy-retention"] = {
+    "task": "privacy.retention_apply_all",
+    "schedule": 86400.0,
 }
 
 # Where people reach the platform: the base of links in emails sent by workers (no request there).
