@@ -20,12 +20,16 @@ superusers keep a password log-in for emergencies (break-glass, docs/security.md
 from __future__ import annotations
 
 import time
+from urllib.parse import urlparse
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.signals import user_logged_in
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.adapter import get_adapter as get_social_adapter
+from allauth.socialaccount.providers.google.views import GoogleOAuth2Adapter
+from allauth.socialaccount.providers.kakao.views import KakaoOAuth2Adapter
+from allauth.socialaccount.providers.naver.views import NaverOAuth2Adapter
 from django.dispatch import receiver
 from django.shortcuts import render
 from django.urls import reverse
@@ -40,6 +44,7 @@ PROVIDERS = {
     "kakao": gettext_lazy("Sign in with Kakao"),
     "naver": gettext_lazy("Sign in with Naver"),
 }
+_ADAPTERS = {"google": GoogleOAuth2Adapter, "kakao": KakaoOAuth2Adapter, "naver": NaverOAuth2Adapter}
 PASSWORD_BACKEND = "django.contrib.auth.backends.ModelBackend"
 # Set after a social sign-in of a person with two-step verification: the admin asks for the code.
 TWO_FACTOR_PENDING_SESSION_KEY = "sso_two_factor_pending"
@@ -58,6 +63,20 @@ def configured_providers(request, *, next_url: str = "") -> list[dict]:
         for provider, label in PROVIDERS.items()
         if provider in configured
     ]
+
+
+def allow_provider_forms(response):
+    """Let this page's sign-in buttons post on to the providers (CSP ``form-action`` follows redirects).
+
+    The buttons post to our /accounts/<provider>/login/, which redirects the browser to the
+    provider's authorization page; browsers hold that redirect to the page's ``form-action``.
+    Only the log-in pages widen it, and only to the providers' authorization origins.
+    """
+    origins = sorted({f"{u.scheme}://{u.netloc}" for u in (urlparse(a.authorize_url) for a in _ADAPTERS.values())})
+    update = dict(getattr(response, "_csp_update", None) or {})
+    update["form-action"] = [*update.get("form-action", []), *origins]
+    response._csp_update = update
+    return response
 
 
 def password_login_refusal(user) -> str | None:

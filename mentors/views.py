@@ -87,6 +87,9 @@ class PortalLoginView(auth_views.LoginView):
         context["sso_providers"] = sso.configured_providers(self.request, next_url=self.get_success_url())
         return context
 
+    def render_to_response(self, context, **kwargs):
+        return sso.allow_provider_forms(super().render_to_response(context, **kwargs))
+
     def form_valid(self, form):
         response = super().form_valid(form)
         user = form.get_user()
@@ -525,7 +528,8 @@ def _invitation_accept_page(request, organization, invitation, token: str):
         "sso_providers": sso_providers,
         "login_url": f"{reverse('mentors:login')}?next={request.path}",
     }
-    return render(request, "mentors/invitation_accept.html", context)
+    response = render(request, "mentors/invitation_accept.html", context)
+    return sso.allow_provider_forms(response) if sso_providers else response
 
 
 @signed_link_page(organization_id_reader(selectors.session_rating_token_read))
