@@ -4,7 +4,7 @@ import factory
 
 from officehours.models import OfficeHourBooking, OfficeHourSlot
 from tests.factories.mentors import MentorFactory
-from tests.factories.programs import EnrollmentFactory
+from tests.factories.programs import EnrollmentFactory, ProgramFactory, RunFactory
 
 
 class OfficeHourSlotFactory(factory.django.DjangoModelFactory):
@@ -31,8 +31,8 @@ class OfficeHourBookingFactory(factory.django.DjangoModelFactory):
     slot = factory.SubFactory(OfficeHourSlotFactory)
     organization = factory.SelfAttribute("slot.organization")
     mentor = factory.SelfAttribute("slot.mentor")
-    enrollment = factory.SubFactory(
-        EnrollmentFactory, run__program__organization=factory.SelfAttribute("...organization")
+    enrollment = factory.LazyAttribute(
+        lambda o: EnrollmentFactory(run=RunFactory(program=ProgramFactory(organization=o.organization)))
     )
     run = factory.SelfAttribute("enrollment.run")
     starts_at = factory.SelfAttribute("slot.starts_at")
