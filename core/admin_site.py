@@ -137,8 +137,9 @@ class TenantAdminSite(admin.AdminSite):
         next_url = request.GET.get("next") or request.POST.get("next") or reverse("admin:index", current_app=self.name)
         if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
             next_url = reverse("admin:index", current_app=self.name)
-        extra_context = {**(extra_context or {}), "sso_providers": sso.configured_providers(request, next_url=next_url)}
-        return sso.allow_provider_forms(super().login(request, extra_context))
+        providers = sso.configured_providers(request, next_url=next_url)
+        extra_context = {**(extra_context or {}), "sso_providers": providers}
+        return sso.allow_provider_forms(super().login(request, extra_context), providers)
 
     def two_factor_verify_view(self, request):
         """The second step after a social sign-in: the authenticator's code or a recovery code."""

@@ -65,16 +65,18 @@ def configured_providers(request, *, next_url: str = "") -> list[dict]:
     ]
 
 
-def allow_provider_forms(response):
-    """Let this page's sign-in buttons post on to the providers (CSP ``form-action`` follows redirects).
+def allow_provider_forms(response, providers: list[dict]):
+    """Let this page's sign-in buttons post on to their providers (CSP ``form-action`` follows redirects).
 
     The buttons post to our /accounts/<provider>/login/, which redirects the browser to the
     provider's authorization page; browsers hold that redirect to the page's ``form-action``.
-    Only the log-in pages widen it, and only to the providers' authorization origins.
+    Only the pages with buttons widen it, and only to the shown providers' authorization origins.
     """
-    origins = sorted({f"{u.scheme}://{u.netloc}" for u in (urlparse(a.authorize_url) for a in _ADAPTERS.values())})
+    if not providers:
+        return response
+    urls = [urlparse(_ADAPTERS[p["id"]].authorize_url) for p in providers]
     update = dict(getattr(response, "_csp_update", None) or {})
-    update["form-action"] = [*update.get("form-action", []), *origins]
+    update["form-action"] = [*update.get("form-action", []), *sorted({f"{u.scheme}://{u.netloc}" for u in urls})]
     response._csp_update = update
     return response
 

@@ -88,7 +88,7 @@ class PortalLoginView(auth_views.LoginView):
         return context
 
     def render_to_response(self, context, **kwargs):
-        return sso.allow_provider_forms(super().render_to_response(context, **kwargs))
+        return sso.allow_provider_forms(super().render_to_response(context, **kwargs), context["sso_providers"])
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -528,8 +528,7 @@ def _invitation_accept_page(request, organization, invitation, token: str):
         "sso_providers": sso_providers,
         "login_url": f"{reverse('mentors:login')}?next={request.path}",
     }
-    response = render(request, "mentors/invitation_accept.html", context)
-    return sso.allow_provider_forms(response) if sso_providers else response
+    return sso.allow_provider_forms(render(request, "mentors/invitation_accept.html", context), sso_providers)
 
 
 @signed_link_page(organization_id_reader(selectors.session_rating_token_read))

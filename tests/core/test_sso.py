@@ -374,3 +374,26 @@ def test_a_user_without_any_membership_signed_in_by_sso_cannot_use_the_admin(db,
     sign_in(client, fake_providers, "naver")
     assert signed_in_as(client) == loner.pk
     assert client.get("/admin/").status_code == 302  # to the log-in page: not a member anywhere
+
+
+def test_only_the_log_in_pages_let_forms_post_on_to_the_configured_providers(
+    settings, admin_client_for, program_manager, db
+):
+    def form_action(response) -> str:
+        policy = response["Content-Security-Policy"]
+        return next(part for part in policy.split(";") if part.strip().startswith("form-action")).strip()
+
+    assert form_action(Client().get("/admin/login/")) == "form-action 'self'"  # no provider configured
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        name: {"APPS": [{"client_id": name, "secret": "s", "key": ""}]} for name in PROVIDERS
+    }
+    login = form_action(Client().get("/admin/login/"))
+    assert login.split() == [
+        "form-action",
+        "'self'",
+        "https://accounts.google.com",
+        "https://kauth.kakao.com",
+        "https://nid.naver.com",
+    ]
+    assert "kauth.kakao.com" in form_action(Client().get("/mentor/login/"))
+    assert form_action(admin_client_for(program_manager).get("/admin/")) == "form-action 'self'"
