@@ -29,7 +29,7 @@ privacy.identity_column("mentors.MentorInvitation", "name")
 
 def _mentors(subject):
     if not subject.is_user:
-        return Mentor.objects.none()
+        return Mentor.objects.for_organization(subject.organization).none()
     return Mentor.objects.for_organization(subject.organization).filter(user_id=subject.pk)
 
 

@@ -21,7 +21,7 @@ privacy.identity_column("notifications.Notification", "recipient_name")
 def _addressed(subject):
     emails = subject.identity.emails
     if not emails:
-        return Notification.objects.none()
+        return Notification.objects.for_organization(subject.organization).none()
     match = Q()
     for email in emails:
         match |= Q(recipient__iexact=email)

@@ -73,13 +73,21 @@ def _label(subject: privacy.Subject) -> str:
     return names[0][:200] if names else f"#{subject.pk}"
 
 
+FIRST_PARTS = ("participant", "account")
+
+
+def _part_order(part) -> int:
+    return FIRST_PARTS.index(part.key) if part.key in FIRST_PARTS else len(FIRST_PARTS)
+
+
 # --- access -----------------------------------------------------------------------------------
 
 
 def person_export(*, organization: Organization, subject: privacy.Subject) -> dict:
     """Everything the organization holds about the person, part by part (every app's hook)."""
     parts = []
-    for part in privacy.export_parts():
+    # Who the person is first (participant record or account), then each app's part as registered.
+    for part in sorted(privacy.export_parts(), key=_part_order):
         rows = part.export(subject)
         parts.append(
             {"key": part.key, "title": str(part.title), "rows": json.loads(json.dumps(rows, cls=DjangoJSONEncoder))}
