@@ -135,8 +135,9 @@ def proposal_create(*, organization, run: Run, created_by=None) -> Proposal:
         ProposedPair(
             organization=organization,
             proposal=proposal,
-            enrollment_id=pair.mentee_id,
-            mentor_id=pair.mentor_id,
+            # The loaded rows, not ids: the audit trail names each pair without a query per row.
+            enrollment=matching.enrollments[pair.mentee_id],
+            mentor=matching.mentors.get(pair.mentor_id) if pair.mentor_id else None,
             score=pair.score,
             reasons=pair.reasons,
         )
