@@ -56,7 +56,12 @@ def _activate_row_level_security(request, view_kwargs) -> None:
         return
     if view_kwargs.get("org_slug"):
         # API paths name the organization; the API base checks membership (404) later.
-        rls.activate_organization_slug(view_kwargs["org_slug"])
+        if request.path.startswith(API_PREFIX) and _carries_api_key(request):
+            # The key's authenticator activates it in the statement that reads the key
+            # (integrations.authentication); whatever else reads first activates it as usual.
+            rls.defer_slug(request, view_kwargs["org_slug"])
+        else:
+            rls.activate_organization_slug(view_kwargs["org_slug"])
         return
     if user is None or not user.is_authenticated:
         rls.deactivate()
@@ -67,6 +72,14 @@ def _activate_row_level_security(request, view_kwargs) -> None:
         return
     organization = request.organization
     rls.activate(organization.pk if organization else None, user=user)
+
+
+API_PREFIX = "/api/"
+API_KEY_BEARER = "bearer ck_"
+
+
+def _carries_api_key(request) -> bool:
+    return request.META.get("HTTP_AUTHORIZATION", "")[: len(API_KEY_BEARER)].lower() == API_KEY_BEARER
 
 
 def _active_membership(request):

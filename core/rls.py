@@ -27,7 +27,10 @@ Where the setting is made:
 * management commands and scripts: :func:`organization_context` /
   :func:`all_organizations_context`;
 * ``Model.objects.dangerously_all_organizations()`` (the named, greppable way around
-  the application wall) opens the database wall for that one statement only.
+  the application wall) opens the database wall for that one statement only;
+* the API key of a request is read by ``app_api_key_by_prefix()``, a function that
+  opens the wall for its own body only, in the same statement that activates the
+  URL's organization (:func:`activate_organization_slug_and_fetch`).
 
 Policies are created by ``migrate`` itself (migration ``core.0003`` and the
 ``post_migrate`` handler :func:`on_post_migrate`), for every table that has an
@@ -195,9 +198,93 @@ def activate_organization_slug(slug: str, *, using: str = DEFAULT_DB_ALIAS) -> N
             [SETTING_ORGANIZATION, slug, SETTING_ALL_ORGANIZATIONS],
         )
         value = cursor.fetchone()[0]
-    wanted = Context(organization_id=int(value) if value else None, user_id=_context.get().user_id)
+    _record_applied(connection, int(value) if value else None)
+
+
+def _record_applied(connection, organization_id: int | None) -> None:
+    wanted = Context(organization_id=organization_id, user_id=_context.get().user_id)
     _context.set(wanted)
     connection._rls_applied = (wanted, connection.atomic_blocks[0], list(connection.savepoint_ids))
+
+
+# A deliberate cross-organization read by one column, in ONE statement: the function opens
+# the database wall for its own body only (``SET`` clause: restored when it returns).
+# Created by migrate (on_post_migrate) for each table below that exists; the API key
+# authenticator reads its key with it while the same statement activates the URL's
+# organization (activate_organization_slug_and_fetch). Table names, not imports: core
+# imports no app.
+CROSS_ORGANIZATION_LOOKUPS = {
+    "app_api_key_by_prefix": ("integrations_apikey", "prefix"),
+}
+
+
+def ensure_lookup_functions(connection) -> list[str]:
+    """Create (or replace) the functions of :data:`CROSS_ORGANIZATION_LOOKUPS`. Idempotent."""
+    if connection.vendor != "postgresql":
+        return []
+    quote = connection.ops.quote_name
+    created = []
+    with connection.cursor() as cursor:
+        for function, (table, column) in CROSS_ORGANIZATION_LOOKUPS.items():
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
+            if not cursor.fetchone()[0]:
+                continue
+            cursor.execute(
+                f"CREATE OR REPLACE FUNCTION {quote(function)}(value text) RETURNS SETOF {quote(table)} "  # noqa: S608
+                f"LANGUAGE sql STABLE SET {SETTING_ALL_ORGANIZATIONS} = 'on' "
+                f"AS $$ SELECT * FROM {quote(table)} WHERE {quote(column)} = value $$"
+            )
+            created.append(function)
+    return created
+
+
+def activate_organization_slug_and_fetch(
+    slug: str, *, columns: str, joins: str, params: list, using: str = DEFAULT_DB_ALIAS
+) -> tuple | None:
+    """:func:`activate_organization_slug` and a read, in one statement (one round trip).
+
+    ``SELECT <set the context>, <columns> FROM (SELECT 1) AS one <joins>``: ``joins``
+    (LEFT JOINs, usually one on a :data:`CROSS_ORGANIZATION_LOOKUPS` function) take
+    ``params``. Returns the row's ``columns`` (all NULL when nothing matched), or None
+    when the database wall does not apply (SQLite, no transaction): the caller then
+    reads the usual way.
+    """
+    from core.models import Organization
+
+    if not is_enforced(using) or not connections[using].in_atomic_block:
+        return None
+    connection = connections[using]
+    table = connection.ops.quote_name(Organization._meta.db_table)  # a model's table name, not input
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT set_config(%s, COALESCE((SELECT id::text FROM {table} WHERE slug = %s), ''), true), "  # noqa: S608
+            f"set_config(%s, '', true), {columns} FROM (SELECT 1) AS one {joins}",
+            [SETTING_ORGANIZATION, slug, SETTING_ALL_ORGANIZATIONS, *params],
+        )
+        row = cursor.fetchone()
+    _record_applied(connection, int(row[0]) if row[0] else None)
+    return tuple(row[2:])
+
+
+# On an API request that carries an API key, the middleware leaves the URL's organization
+# to the key's authenticator, which activates it in the statement that reads the key.
+DEFERRED_SLUG_ATTRIBUTE = "_rls_deferred_org_slug"
+
+
+def defer_slug(request, slug: str) -> None:
+    setattr(request, DEFERRED_SLUG_ATTRIBUTE, slug)
+
+
+def take_deferred_slug(request) -> str | None:
+    """The deferred slug, once: whoever takes it must activate it."""
+    return request.__dict__.pop(DEFERRED_SLUG_ATTRIBUTE, None)
+
+
+def activate_deferred_slug(request) -> None:
+    """Activate a deferred slug that nobody took (the usual statement)."""
+    slug = take_deferred_slug(request)
+    if slug is not None:
+        activate_organization_slug(slug)
 
 
 @contextmanager
@@ -554,6 +641,7 @@ def on_post_migrate(sender, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
     if connection.vendor != "postgresql":
         return
     apply_policies(connection)
+    ensure_lookup_functions(connection)
     if role_exists(connection, app_role_name()):
         grant_app_role(connection)
     with connection.cursor() as cursor:

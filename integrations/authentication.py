@@ -2,12 +2,78 @@
 
 from __future__ import annotations
 
+import hmac
+
+from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
+from core import rls
+from core.models import Organization
 from integrations import selectors, services
+from integrations.models import ApiKey
+
+
+def _columns(model, alias: str) -> tuple[list[str], str]:
+    fields = [field.attname for field in model._meta.concrete_fields]
+    columns = ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
+    return fields, columns
+
+
+def _instance(model, names: list[str], values):
+    """A model instance from raw column values, with the fields' own conversions (JSON and the like)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    converted = [
+        field.from_db_value(value, None, connection) if value is not None and hasattr(field, "from_db_value") else value
+        for field, value in zip(model._meta.concrete_fields, values, strict=True)
+    ]
+    return model.from_db(DEFAULT_DB_ALIAS, names, converted)
+
+
+def api_key_for_token_activating(*, token: str, slug: str) -> ApiKey | None:
+    """:func:`integrations.selectors.api_key_for_token` in the statement that activates ``slug``.
+
+    One statement: the organization of the URL becomes the row-level-security context
+    (as :func:`core.rls.activate_organization_slug`), and the key, its organization and
+    its service user are read across organizations (``app_api_key_by_prefix``; the
+    token names the organization, the caller checks that it is the URL's). Falls back
+    to the selector where the database wall does not apply.
+    """
+    parts = selectors.api_key_split(token)
+    if parts is None:
+        return None
+    prefix, secret = parts
+    user_model = get_user_model()
+    key_fields, key_columns = _columns(ApiKey, "k")
+    organization_fields, organization_columns = _columns(Organization, "o")
+    user_fields, user_columns = _columns(user_model, "u")
+    row = rls.activate_organization_slug_and_fetch(
+        slug,
+        columns=f"{key_columns}, {organization_columns}, {user_columns}",
+        joins=(
+            "LEFT JOIN LATERAL app_api_key_by_prefix(%s) AS k ON true "
+            f"LEFT JOIN {Organization._meta.db_table} AS o ON o.id = k.organization_id "
+            f"LEFT JOIN {user_model._meta.db_table} AS u ON u.id = k.service_user_id"
+        ),
+        params=[prefix],
+    )
+    if row is None:
+        rls.activate_organization_slug(slug)
+        return selectors.api_key_for_token(token=token)
+    key_values = row[: len(key_fields)]
+    organization_values = row[len(key_fields) : len(key_fields) + len(organization_fields)]
+    user_values = row[len(key_fields) + len(organization_fields) :]
+    if key_values[0] is None:
+        return None
+    key = _instance(ApiKey, key_fields, key_values)
+    if not hmac.compare_digest(key.secret_hash, selectors.secret_hash(secret)):
+        return None
+    key._state.fields_cache["organization"] = _instance(Organization, organization_fields, organization_values)
+    key._state.fields_cache["service_user"] = _instance(user_model, user_fields, user_values)
+    return key
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -23,6 +89,13 @@ class ApiKeyAuthentication(BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
+        try:
+            return self._authenticate(request)
+        finally:
+            # Not a key after all (or refused before the lookup): activate the URL's organization now.
+            rls.activate_deferred_slug(request._request)
+
+    def _authenticate(self, request):
         parts = get_authorization_header(request).split()
         if len(parts) < 2 or parts[0].lower() != self.keyword.lower().encode():
             return None
@@ -34,7 +107,11 @@ class ApiKeyAuthentication(BaseAuthentication):
             return None
         if len(parts) > 2:
             raise exceptions.AuthenticationFailed(_("Invalid API key."))
-        key = selectors.api_key_for_token(token=token)
+        slug = rls.take_deferred_slug(request._request)
+        if slug is not None:
+            key = api_key_for_token_activating(token=token, slug=slug)
+        else:
+            key = selectors.api_key_for_token(token=token)
         if key is None:
             raise exceptions.AuthenticationFailed(_("Invalid API key."))
         if key.revoked_at is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
@@ -13,9 +15,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from core import rls, selectors, services
+from core.api import lean
 from core.api.filters import BOOLEAN_MESSAGE, query_boolean
 from core.api.parsers import ApiJSONParser
 from core.api.permissions import OrganizationRolePermission, api_key_of
+from core.api.renderers import api_renderer_classes
 from core.models import ArchivableTenantModel
 
 _SEALED = ("get_queryset", "get_object", "get_permissions", "initial")
@@ -50,10 +54,15 @@ class TenantViewSetMixin:
     role_map: dict = {}
     # JSON only, whatever REST_FRAMEWORK's DEFAULT_PARSER_CLASSES say (docs/api.md: 415).
     parser_classes = (ApiJSONParser,)
+    # orjson instead of DRF's json (core.api.renderers); the browsable API stays where configured.
+    renderer_classes = api_renderer_classes()
     extra_permission_classes: tuple = ()
     # Resource group of API key scopes ("programs" → programs:read / programs:write).
     # None: the group of the app that defines the viewset.
     api_scope_group: str | None = None
+    # Lists whose serializer reads only columns are answered from values() rows (core.api.lean);
+    # False keeps the ordinary serializer path.
+    lean_lists: bool = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -68,6 +77,7 @@ class TenantViewSetMixin:
     def _organization_and_membership(self):
         slug = self.kwargs.get("org_slug", "")
         api_key = api_key_of(self.request)
+        rls.activate_deferred_slug(self.request._request)  # no key authenticator took it
         if api_key is not None:
             if api_key.organization.slug != slug:
                 raise Http404
@@ -91,6 +101,24 @@ class TenantViewSetMixin:
     def api_key(self):
         """The API key of this request, or None for people (session or token)."""
         return api_key_of(self.request)
+
+    @classmethod
+    def as_view(cls, actions=None, **initkwargs):
+        view = super().as_view(actions, **initkwargs)
+        # No ATOMIC_REQUESTS savepoint: dispatch() runs in the request's transaction (below).
+        view._non_atomic_requests = {DEFAULT_DB_ALIAS}
+        return view
+
+    def dispatch(self, request, *args, **kwargs):
+        # On PostgreSQL core.middleware already holds the request's transaction (its RLS
+        # context lives in it); a savepoint inside it would cost two statements per request
+        # and protect nothing the outer transaction does not. Elsewhere (SQLite, a view
+        # served without the middleware) the view gets its own transaction, as
+        # ATOMIC_REQUESTS would give it. DRF's set_rollback() marks whichever is innermost.
+        if transaction.get_connection().in_atomic_block:
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            return super().dispatch(request, *args, **kwargs)
 
     def check_permissions(self, request):
         # Authentication first (401), then the organization (404), then the role (403).
@@ -126,6 +154,26 @@ class TenantViewSetMixin:
             self._idempotency_record = None
             idempotency_finish(record=record, response=response)
         return response
+
+    def paginate_queryset(self, queryset):
+        # The lean read path (core.api.lean): a list whose serializer reads only columns is
+        # paged as values() rows; get_serializer() below answers them without instances.
+        self._lean = None
+        if self.lean_lists and getattr(self, "action", None) == "list" and getattr(settings, "API_LEAN_LISTS", True):
+            serializer_class = self.get_serializer_class()
+            plan = lean.lean_plan(serializer_class, serializer_class(context=self.get_serializer_context()), queryset)
+            if plan is not None:
+                page = super().paginate_queryset(lean.values_for(queryset, plan, self))
+                if page is not None:
+                    self._lean = (plan, page)
+                return page
+        return super().paginate_queryset(queryset)
+
+    def get_serializer(self, *args, **kwargs):
+        lean_page = getattr(self, "_lean", None)
+        if lean_page is not None and args and args[0] is lean_page[1] and kwargs.get("many"):
+            return lean.LeanSerializer(lean_page[0], lean_page[1])
+        return super().get_serializer(*args, **kwargs)
 
     def safely_get_queryset(self, queryset):
         """Hook: refine the organization's queryset (select_related, filters)."""

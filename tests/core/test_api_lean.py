@@ -1,0 +1,139 @@
+"""The API's lean read path (docs/performance.md): few statements per list request, the same at
+every page size, the same JSON as the serializers, orjson rendering."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from core.api.renderers import ApiJSONRenderer
+from tests.factories.programs import EnrollmentFactory, RunFactory
+
+pytestmark = pytest.mark.postgres
+
+
+def _statements(client, url) -> list[str]:
+    client.get(url)  # the key's once-a-minute "last used" write happens here
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, response.content
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def _world(organization, other_organization):
+    run = RunFactory(program__organization=organization)
+    for _ in range(3):
+        RunFactory(program=run.program)
+    EnrollmentFactory.create_batch(120, run=run)
+    EnrollmentFactory.create_batch(5, run=RunFactory(program__organization=other_organization))
+    return run
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("endpoint", ["runs", "enrollments"])
+def test_a_list_request_makes_two_statements_between_begin_and_commit_at_page_size_1_10_and_100(
+    postgres, organization, other_organization, api_key_for, key_client, endpoint
+):
+    # No outer test transaction: as in production, the request's BEGIN and COMMIT are its own,
+    # and between them: the statement that reads the key and sets the RLS context, and the page.
+    # No savepoint, no separate set_config.
+    _world(organization, other_organization)
+    _key, plaintext = api_key_for(organization, scopes=["programs:read"])
+    client = key_client(plaintext)
+    for page_size in (1, 10, 100):
+        url = f"/api/v1/orgs/{organization.slug}/{endpoint}/?page_size={page_size}"
+        statements = _statements(client, url)
+        assert len(statements) == 4, statements
+        begin, key, page, commit = statements
+        assert (begin, commit) == ("BEGIN", "COMMIT")
+        assert "set_config('app.organization_id'" in key and "app_api_key_by_prefix" in key
+        assert "SAVEPOINT" not in " ".join(statements)
+        # The next page (a cursor) costs the same: its position is checked without a savepoint.
+        next_link = client.get(url).json()["next"]
+        if next_link is None:
+            assert endpoint == "runs" and page_size > 1  # four runs
+            continue
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(next_link).status_code == 200
+        assert len(captured) == 4, [query["sql"] for query in captured.captured_queries]
+
+
+def test_the_page_is_read_as_values_and_answers_what_the_serializer_answers(
+    postgres, organization, other_organization, api_key_for, key_client, settings
+):
+    _world(organization, other_organization)
+    _key, plaintext = api_key_for(organization, scopes=["programs:read"])
+    client = key_client(plaintext)
+    for endpoint in ("runs", "enrollments", "participants", "programs"):
+        url = f"/api/v1/orgs/{organization.slug}/{endpoint}/?page_size=100"
+        settings.API_LEAN_LISTS = True
+        with CaptureQueriesContext(connection) as captured:
+            lean = client.get(url)
+        page_sql = captured.captured_queries[-2]["sql"] if endpoint else ""
+        settings.API_LEAN_LISTS = False
+        ordinary = client.get(url)
+        assert lean.status_code == ordinary.status_code == 200, endpoint
+        assert lean.content == ordinary.content, endpoint  # the same bytes, cursor links included
+        assert lean.json()["results"], endpoint
+        assert '"organization_id"' not in page_sql or endpoint, page_sql
+    # Another organization's enrollments are not in the lean page (RLS and the scoped queryset).
+    settings.API_LEAN_LISTS = True
+    ids = {
+        row["id"]
+        for row in client.get(f"/api/v1/orgs/{organization.slug}/enrollments/?page_size=100").json()["results"]
+    }
+    from programs.models import Enrollment
+
+    assert not ids & set(
+        Enrollment.objects.dangerously_all_organizations()
+        .exclude(organization=organization)
+        .values_list("id", flat=True)
+    )
+
+
+def test_a_key_of_another_organization_still_answers_404_and_a_bad_key_401(
+    postgres, organization, other_organization, api_key_for, key_client
+):
+    _world(organization, other_organization)
+    _key, other_plaintext = api_key_for(other_organization, scopes=["programs:read"])
+    assert key_client(other_plaintext).get(f"/api/v1/orgs/{organization.slug}/enrollments/").status_code == 404
+    _key, plaintext = api_key_for(organization, scopes=["programs:read"])
+    forged = plaintext[:-4] + ("aaaa" if not plaintext.endswith("aaaa") else "bbbb")
+    assert key_client(forged).get(f"/api/v1/orgs/{organization.slug}/enrollments/").status_code == 401
+    # An unknown slug with a valid key: 404, and nothing read under another organization's context.
+    assert key_client(plaintext).get("/api/v1/orgs/no-such-org/enrollments/").status_code == 404
+
+
+def test_a_tampered_cursor_is_a_404_not_a_500(postgres, organization, other_organization, api_key_for, key_client):
+    import base64
+
+    _world(organization, other_organization)
+    _key, plaintext = api_key_for(organization, scopes=["programs:read"])
+    client = key_client(plaintext)
+    for position in ("abc", str(2**70), "-"):
+        cursor = base64.b64encode(f"p={position}".encode()).decode()
+        response = client.get(f"/api/v1/orgs/{organization.slug}/enrollments/?cursor={cursor}")
+        assert response.status_code == 404, (position, response.content)
+    # And the request's transaction is still usable afterwards (no aborted transaction).
+    assert client.get(f"/api/v1/orgs/{organization.slug}/enrollments/").status_code == 200
+
+
+def test_the_renderer_writes_what_drf_wrote():
+    import datetime
+    import decimal
+
+    from django.utils.translation import gettext_lazy
+    from rest_framework.renderers import JSONRenderer
+
+    data = {
+        "when": datetime.datetime(2026, 12, 2, 1, 2, 3, tzinfo=datetime.UTC),
+        "day": datetime.date(2026, 12, 2),
+        "amount": decimal.Decimal("1.50"),
+        "text": gettext_lazy("Invalid cursor."),
+        "한글": "고객 발견",
+        1: [None, True, 2**70],
+    }
+    assert ApiJSONRenderer().render(data) == JSONRenderer().render(data)
+    small = {k: v for k, v in data.items() if k != 1}
+    assert ApiJSONRenderer().render(small) == JSONRenderer().render(small)
