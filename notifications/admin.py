@@ -17,7 +17,14 @@ from django.views.decorators.http import require_POST
 from core.admin_base import TenantAdmin, TenantInline, active_organization
 from notifications import selectors, services
 from notifications.models import (
+    ALIMTALK_VARIABLES,
     ISO_WEEKDAYS,
+    PARTICIPANT_CHANNELS,
+    STAFF_CHANNELS,
+    AlimTalkTemplate,
+    Channel,
+    ChannelCredentials,
+    ChannelProfile,
     DeliveryAttempt,
     Kind,
     Notification,
@@ -63,6 +70,19 @@ class NotificationSettingsForm(forms.ModelForm):
         help_text=_("Remind those who have not answered a survey this many days before it closes (empty: 3)."),
     )
 
+    participant_channels = forms.MultipleChoiceField(
+        label=capfirst(_("participants' channels by default")),
+        choices=[(c, Channel(c).label) for c in PARTICIPANT_CHANNELS],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Where participants get their messages until they choose for themselves."),
+    )
+    staff_channels = forms.MultipleChoiceField(
+        label=capfirst(_("mentors' and program managers' channels by default")),
+        choices=[(c, Channel(c).label) for c in STAFF_CHANNELS],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Where mentors and program managers get their messages until they choose for themselves."),
+    )
+
     def clean_survey_reminder_lead_days(self):
         value = self.cleaned_data.get("survey_reminder_lead_days")
         return NotificationSettings._meta.get_field("survey_reminder_lead_days").default if value is None else value
@@ -84,6 +104,8 @@ class NotificationSettingsForm(forms.ModelForm):
             "help_request_escalation_hours",
             "webhook_url",
             "webhook_kinds",
+            "participant_channels",
+            "staff_channels",
         ]
 
 
@@ -119,6 +141,16 @@ class NotificationSettingsAdmin(TenantAdmin):
         ),
         (_("Help requests"), {"fields": ["help_request_response_hours", "help_request_escalation_hours"]}),
         (_("Team chat"), {"fields": ["webhook_url", "webhook_kinds"]}),
+        (
+            _("Channels"),
+            {
+                "fields": ["participant_channels", "staff_channels"],
+                "description": _(
+                    "KakaoTalk needs the channel credentials and an approved template per kind; a person's own "
+                    "choice wins; without what a channel needs, the message goes by email."
+                ),
+            },
+        ),
     ]
 
     def _existing(self, request):
@@ -144,7 +176,17 @@ class NotificationSettingsAdmin(TenantAdmin):
 
 class DeliveryAttemptInline(TenantInline):
     model = DeliveryAttempt
-    fields = ["started_at", "finished_at", "succeeded", "error", "worker"]
+    fields = [
+        "started_at",
+        "finished_at",
+        "route",
+        "succeeded",
+        "error",
+        "provider_message_id",
+        "delivery_status",
+        "delivery_detail",
+        "worker",
+    ]
     readonly_fields = fields
     can_delete = False
     extra = 0
@@ -312,3 +354,224 @@ class UnsubscribeAdmin(TenantAdmin):
     list_filter = ["kind"]
     search_fields = ["email"]
     fields = ["email", "kind"]
+
+
+# --- Channels (issue #19) ----------------------------------------------------------------
+
+
+class SecretInput(forms.PasswordInput):
+    """A secret is never rendered back into the page: the field stays empty, with a note if one is stored."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"autocomplete": "off", **(attrs or {})}, render_value=False)
+
+
+SECRET_KEPT = _("Stored encrypted. Leave empty to keep the saved value; it is never shown again.")
+
+
+class ChannelCredentialsForm(forms.ModelForm):
+    solapi_api_key = forms.CharField(label=capfirst(_("Solapi API key")), required=False, widget=SecretInput)
+    solapi_api_secret = forms.CharField(label=capfirst(_("Solapi API secret")), required=False, widget=SecretInput)
+    slack_bot_token = forms.CharField(label=capfirst(_("Slack bot token")), required=False, widget=SecretInput)
+
+    class Meta:
+        model = ChannelCredentials
+        fields = ["solapi_api_key", "solapi_api_secret", "kakao_pf_id", "sms_sender", "slack_bot_token"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = self.instance
+        for name in ("solapi_api_key", "solapi_api_secret", "slack_bot_token"):
+            stored = bool(getattr(instance, name, "")) if instance.pk else False
+            self.initial[name] = ""
+            self.fields[name].help_text = SECRET_KEPT if stored else _("Stored encrypted; never shown again.")
+
+    def _post_clean(self):
+        # An empty secret keeps the stored one (the service decides); the model is validated there.
+        for name in ("solapi_api_key", "solapi_api_secret", "slack_bot_token"):
+            if not self.cleaned_data.get(name) and self.instance.pk:
+                self.cleaned_data.pop(name, None)
+        super()._post_clean()
+
+
+@admin.register(ChannelCredentials)
+class ChannelCredentialsAdmin(TenantAdmin):
+    """The organization's provider accounts (one page): Solapi for KakaoTalk and SMS, a Slack bot."""
+
+    form = ChannelCredentialsForm
+    fieldsets = [
+        (
+            _("KakaoTalk and text messages (Solapi)"),
+            {
+                "fields": ["solapi_api_key", "solapi_api_secret", "kakao_pf_id", "sms_sender"],
+                "description": _(
+                    "From the Solapi console: an API key and secret, your KakaoTalk business channel "
+                    "and a registered sender number. Templates are registered under KakaoTalk templates."
+                ),
+            },
+        ),
+        (_("Slack"), {"fields": ["slack_bot_token"]}),
+    ]
+
+    def _existing(self, request):
+        organization = active_organization(request)
+        return None if organization is None else selectors.channel_credentials_for(organization=organization)
+
+    def has_add_permission(self, request, *args):
+        return super().has_add_permission(request) and self._existing(request) is None
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if active_organization(request) is None:
+            return super().changelist_view(request, extra_context)
+        existing = self._existing(request)
+        if existing is not None:
+            return HttpResponseRedirect(reverse("admin:notifications_channelcredentials_change", args=[existing.pk]))
+        return HttpResponseRedirect(reverse("admin:notifications_channelcredentials_add"))
+
+    def save_model(self, request, obj, form, change):
+        organization = obj.organization if change else active_organization(request)
+        if organization is None:
+            raise Http404
+        saved = services.channel_credentials_update(
+            organization=organization, **{name: form.cleaned_data.get(name, "") for name in form.Meta.fields}
+        )
+        obj.pk, obj.organization = saved.pk, saved.organization
+
+
+class AlimTalkTemplateForm(forms.ModelForm):
+    class Meta:
+        model = AlimTalkTemplate
+        fields = ["kind", "language", "template_id", "content", "is_active"]
+        widgets = {"content": forms.Textarea(attrs={"rows": 8, "cols": 60})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        known = ", ".join(f"#{{{name}}}" for name in ALIMTALK_VARIABLES)
+        self.fields["content"].help_text = _(
+            "The text exactly as Kakao approved it. Variables you may use: %(known)s."
+        ) % {"known": known}
+
+
+@admin.register(AlimTalkTemplate)
+class AlimTalkTemplateAdmin(TenantAdmin):
+    """Approved KakaoTalk AlimTalk templates, one per kind of message and language."""
+
+    form = AlimTalkTemplateForm
+    list_display = ["kind", "language", "template_id", "variables_display", "is_active"]
+    list_filter = ["kind", "language", "is_active"]
+    search_fields = ["template_id", "content"]
+
+    @admin.display(description=_("variables"))
+    def variables_display(self, obj):
+        return ", ".join(f"#{{{name}}}" for name in obj.variables or []) or "-"
+
+    def save_model(self, request, obj, form, change):
+        organization = obj.organization if change else active_organization(request)
+        if organization is None:
+            raise Http404
+        if change:
+            services.alimtalk_template_change(
+                organization=organization,
+                template=obj,
+                **{name: form.cleaned_data[name] for name in form.Meta.fields},
+            )
+            return
+        saved = services.alimtalk_template_save(
+            organization=organization,
+            kind=obj.kind,
+            language=obj.language,
+            template_id=obj.template_id,
+            content=obj.content,
+            is_active=obj.is_active,
+        )
+        obj.pk, obj.organization = saved.pk, saved.organization
+
+
+def kind_channel_fields(form, *, kinds, offered, current: dict, defaults: list[str]) -> None:
+    """One multiple-choice field per kind (``kind__<value>``): the person's channels for it."""
+    for kind in kinds:
+        form.fields[f"kind__{kind}"] = forms.MultipleChoiceField(
+            label=Kind(kind).label,
+            choices=[(channel, Channel(channel).label) for channel in offered],
+            widget=forms.CheckboxSelectMultiple,
+            required=False,
+            initial=current.get(kind, defaults),
+        )
+
+
+def kind_channel_choices(cleaned_data: dict, kinds) -> dict:
+    """The chosen channels per kind; a kind left with none goes by email."""
+    return {kind: cleaned_data.get(f"kind__{kind}") or [Channel.EMAIL.value] for kind in kinds}
+
+
+class ChannelProfileForm(forms.ModelForm):
+    teams_webhook_url = forms.URLField(
+        label=capfirst(_("Microsoft Teams webhook URL")), required=False, assume_scheme="https", widget=SecretInput
+    )
+
+    class Meta:
+        model = ChannelProfile
+        fields = ["email", "slack_member_id", "teams_webhook_url"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["teams_webhook_url"] = ""
+        if self.instance.pk and self.instance.teams_webhook_url:
+            self.fields["teams_webhook_url"].help_text = SECRET_KEPT
+        kind_channel_fields(
+            self,
+            kinds=Kind.values,
+            offered=STAFF_CHANNELS,
+            current=self.instance.choices or {},
+            defaults=[Channel.EMAIL.value],
+        )
+
+    def _post_clean(self):
+        if not self.cleaned_data.get("teams_webhook_url") and self.instance.pk:
+            self.cleaned_data.pop("teams_webhook_url", None)
+        super()._post_clean()
+
+
+@admin.register(ChannelProfile)
+class ChannelProfileAdmin(TenantAdmin):
+    """How mentors and program managers are reached: Slack member id, Teams URL, channels per kind."""
+
+    form = ChannelProfileForm
+    list_display = ["email", "slack_member_id", "teams_set", "updated_at"]
+    search_fields = ["email"]
+
+    @admin.display(description=_("Teams"), boolean=True)
+    def teams_set(self, obj):
+        return bool(obj.teams_webhook_url)
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (None, {"fields": ["email", "slack_member_id", "teams_webhook_url"]}),
+            (
+                _("Channels per kind"),
+                {
+                    "fields": [f"kind__{kind}" for kind in Kind.values],
+                    "description": _("A channel without what it needs (a member id, a URL) falls back to email."),
+                },
+            ),
+        ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["fields"] = ["email", "slack_member_id", "teams_webhook_url"]
+        return super().get_form(request, obj, change, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        organization = obj.organization if change else active_organization(request)
+        if organization is None:
+            raise Http404
+        saved = services.channel_profile_update(
+            organization=organization,
+            email=form.cleaned_data["email"],
+            choices=kind_channel_choices(form.cleaned_data, Kind.values),
+            slack_member_id=form.cleaned_data.get("slack_member_id", ""),
+            teams_webhook_url=form.cleaned_data.get("teams_webhook_url") or None,
+        )
+        obj.pk, obj.organization = saved.pk, saved.organization

@@ -548,3 +548,16 @@ def organization_ids_awaiting_reports(*, since: datetime.datetime) -> list[int]:
             .values_list("organization_id", flat=True)
         )
     )
+
+
+def enrollment_for_link(*, organization: Organization, enrollment_id: int):
+    """The active enrollment a participant's link is for, with its participant and run, or None."""
+    from programs.models import Enrollment
+
+    return (
+        Enrollment.objects.for_organization(organization)
+        .select_related("participant", "run", "run__program")
+        .filter(pk=enrollment_id, archived_at__isnull=True)
+        .exclude(status=Enrollment.Status.DROPPED)
+        .first()
+    )

@@ -1005,6 +1005,17 @@ def alimtalk_template_save(
 
 
 @transaction.atomic
+def alimtalk_template_change(*, organization: Organization, template: AlimTalkTemplate, **changes) -> AlimTalkTemplate:
+    """Change a registered template (its kind, language, id, text or use), validated like a new one."""
+    template = AlimTalkTemplate.objects.for_organization(organization).select_for_update().get(pk=template.pk)
+    for name, value in changes.items():
+        setattr(template, name, value)
+    template.full_clean()
+    template.save()
+    return template
+
+
+@transaction.atomic
 def channel_profile_update(
     *,
     organization: Organization,

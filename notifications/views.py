@@ -8,15 +8,17 @@ the signed token in the URL is the proof.
 
 from __future__ import annotations
 
-from django.http import Http404
+from django import forms
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from core.links import organization_id_reader, signed_link_page
-from notifications import links, services
-from notifications.models import Kind
+from notifications import links, selectors, services
+from notifications.models import PARTICIPANT_CHANNELS, Channel, Kind
+from notifications.solapi import e164
 
 
 @csrf_exempt
@@ -42,3 +44,92 @@ def unsubscribe(request, token: str):
             services.unsubscribe_record(organization=organization, email=claims["email"], kind=claims["kind"])
             context["done"] = True
         return render(request, "notifications/unsubscribe.html", context)
+
+
+# --- A participant's channels (issue #19) ---------------------------------------------------
+
+# The kinds a participant receives, in the order they meet them.
+PARTICIPANT_KINDS = [
+    Kind.WELCOME,
+    Kind.MILESTONE_UPCOMING,
+    Kind.MILESTONE_DUE_TODAY,
+    Kind.MILESTONE_OVERDUE,
+    Kind.PARTICIPANT_SILENT,
+    Kind.HELP_REQUEST_REPLY,
+    Kind.ASSESSMENT_OPENED,
+    Kind.ASSESSMENT_CLOSING,
+    Kind.SURVEY_INVITATION,
+    Kind.SURVEY_REMINDER,
+]
+
+
+class ParticipantChannelsForm(forms.Form):
+    def __init__(self, *args, current: dict, defaults: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind in PARTICIPANT_KINDS:
+            self.fields[f"kind__{kind.value}"] = forms.MultipleChoiceField(
+                label=kind.label,
+                choices=[(channel, Channel(channel).label) for channel in PARTICIPANT_CHANNELS],
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+                initial=current.get(kind.value, defaults),
+            )
+
+    def choices(self) -> dict:
+        return {
+            kind.value: self.cleaned_data.get(f"kind__{kind.value}") or [Channel.EMAIL.value]
+            for kind in PARTICIPANT_KINDS
+        }
+
+
+def _participant_token_organization(token: str):
+    from programs import links as participant_links
+
+    try:
+        claims = participant_links.participant_token_read(token)
+    except (participant_links.LinkInvalid, participant_links.LinkExpired):
+        return None
+    return claims.organization_id if claims.purpose == participant_links.PURPOSE_HOME else None
+
+
+@require_http_methods(["GET", "POST"])
+@signed_link_page(_participant_token_organization)
+def participant_channels(request, token: str):
+    """Reached from a participant's home link: email or KakaoTalk per kind of message."""
+    from programs import links as participant_links
+
+    organization = request.link_organization
+    if organization is None:
+        raise Http404
+    claims = participant_links.participant_token_read(token)
+    enrollment = selectors.enrollment_for_link(organization=organization, enrollment_id=claims.enrollment_id)
+    if enrollment is None or enrollment.participant is None or not enrollment.participant.email:
+        raise Http404
+    participant = enrollment.participant
+    language = request.GET.get("lang") if request.GET.get("lang") in ("ko", "en") else participant.language
+    settings = selectors.notification_settings_for(organization=organization)
+    profile = selectors.channel_profile_of(organization=organization, email=participant.email)
+    with translation.override(language):
+        form = ParticipantChannelsForm(
+            request.POST if request.method == "POST" else None,
+            current=(profile.choices if profile else {}) or {},
+            defaults=settings.participant_channels or [Channel.EMAIL.value],
+        )
+        if request.method == "POST" and form.is_valid():
+            services.channel_profile_update(organization=organization, email=participant.email, choices=form.choices())
+            return HttpResponseRedirect(f"{request.path}?saved=1&lang={language}")
+        credentials = selectors.channel_credentials_for(organization=organization)
+        context = {
+            "organization": organization,
+            "run": enrollment.run,
+            "participant": participant,
+            "phone": e164(participant.phone),
+            "kakao_ready": bool(credentials and credentials.kakao_ready),
+            "form": form,
+            "token": token,
+            "lang": language,
+            "saved": request.GET.get("saved") == "1",
+        }
+        response = render(request, "notifications/participant_channels.html", context)
+    response["Content-Language"] = language
+    return response
