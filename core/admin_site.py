@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -119,7 +119,8 @@ class TenantAdminSite(admin.AdminSite):
                 and request.session.get(sso.TWO_FACTOR_PENDING_SESSION_KEY)
                 and not user.is_verified()
             ):
-                return HttpResponseRedirect(f"{reverse('admin:two_factor_verify')}?next={request.get_full_path()}")
+                query = urlencode({"next": request.get_full_path()})
+                return HttpResponseRedirect(f"{reverse('admin:two_factor_verify')}?{query}")
             if (
                 user.is_authenticated
                 and request.resolver_match.url_name not in TWO_FACTOR_EXEMPT_VIEWS
