@@ -122,6 +122,13 @@ class DataSubjectRequestAdmin(TenantAdmin):
         obj.pk = created.pk
         obj.__dict__.update({k: v for k, v in created.__dict__.items() if not k.startswith("_")})
 
+    def response_add(self, request, obj, post_url_continue=None):
+        # The request's own page is where the work goes on (export, preview, close).
+        messages.success(
+            request, gettext("The request is open. The person must be answered by %(due)s.") % {"due": obj.due_on}
+        )
+        return self._back(obj)
+
     def get_urls(self):
         view = self.admin_site.admin_view
         return [

@@ -241,11 +241,11 @@ def test_the_list_makes_a_constant_number_of_queries(
     organization, run, program_manager, api_client_for, django_assert_max_num_queries
 ):
     client = api_client_for(program_manager)
-    for i in range(2):
+    for _ in range(2):
         _open(organization, EnrollmentFactory(run=run).participant)
     with django_assert_max_num_queries(12) as few:
         client.get(_api(organization))
-    for i in range(8):
+    for _ in range(8):
         _open(organization, EnrollmentFactory(run=run).participant)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(client.get(_api(organization)).json()["results"]) == 10
