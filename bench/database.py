@@ -46,7 +46,8 @@ def dsn(url: str) -> str:
 def migrations_hash() -> str:
     """Our migrations, and what decides the third-party ones (pinned packages, installed apps)."""
     digest = hashlib.sha256()
-    for name in ("requirements.txt", "core/settings/base.py"):
+    # core/rls.py: migrate creates the policies and the lookup functions it defines.
+    for name in ("requirements.txt", "core/settings/base.py", "core/rls.py"):
         digest.update((BASE_DIR / name).read_bytes())
     for path in sorted(BASE_DIR.glob("*/migrations/*.py")):
         if ".venv" in path.parts:

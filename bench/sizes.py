@@ -45,6 +45,23 @@ SIZES = {
         noop_tasks=2_000,
         admin_repeats=3,
     ),
+    # For iterating on the API: big enough pages and loads to compare, a minute or two.
+    "medium": Size(
+        name="medium",
+        runs=10,
+        enrollments=2_000,
+        mentors=100,
+        goals_per_mentor=1,
+        milestones_per_run=3,
+        import_rows=2_000,
+        api_requests=200,
+        api_rounds=2,
+        api_pages=10,
+        report_repeats=2,
+        send_messages=200,
+        noop_tasks=200,
+        admin_repeats=1,
+    ),
     "smoke": Size(
         name="smoke",
         runs=2,

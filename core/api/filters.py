@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import filters as django_filters
+from django_filters.filterset import BaseFilterSet
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import get_model_field
 from rest_framework.filters import OrderingFilter
@@ -122,6 +123,14 @@ class TenantFilterBackend(DjangoFilterBackend):
 
     raise_exception = True
 
+    def filter_queryset(self, request, queryset, view):
+        # A request that names none of the filters is filtered by none of them: skip building
+        # the FilterSet and its form (a sixth of a list request's time in the profile).
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and _names_no_filter(filterset_class, request.query_params):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
     def get_filterset(self, request, queryset, view):
         filterset = super().get_filterset(request, queryset, view)
         organization = getattr(view, "organization", None) if hasattr(view, "_organization_and_membership") else None
@@ -137,6 +146,19 @@ class TenantFilterBackend(DjangoFilterBackend):
             elif isinstance(related, QuerySet) and issubclass(related.model, TenantModel):
                 filter_.queryset = related.for_organization(organization)
         return filterset
+
+
+def _names_no_filter(filterset_class, params) -> bool:
+    """No query parameter is one of the FilterSet's, and the FilterSet filters only by its parameters."""
+    if filterset_class.filter_queryset is not BaseFilterSet.filter_queryset:
+        return False
+    names = set()
+    for name, filter_ in filterset_class.base_filters.items():
+        if filter_.extra.get("required"):
+            return False  # its absence is a 400
+        names.add(name)
+        names.update(f"{name}{suffix}" for suffix in ("_min", "_max", "_after", "_before", "_0", "_1"))
+    return not any(key in names or key.split("__")[0] in names for key in params)
 
 
 def _strict_values(filter_, model) -> None:

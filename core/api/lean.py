@@ -16,12 +16,38 @@ nested or to-many field, a ``source`` that is a property, its own
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
+from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.relations import ManyRelatedField, PrimaryKeyRelatedField, RelatedField
+from rest_framework.settings import ISO_8601, api_settings
+
+from core.api.serializers import RFC3339DateTimeField
+
+# A datetime column answered as DRF's ISO 8601 (RFC 3339) output, converted per page (below).
+DATETIME = object()
+_MINUTE = datetime.timedelta(minutes=1)
+
+
+def _datetime_converter(zone) -> Callable:
+    """:class:`RFC3339DateTimeField`'s answer for aware datetimes, with the zone looked up once."""
+
+    def convert(value):
+        if not isinstance(value, datetime.datetime) or timezone.is_naive(value):
+            return RFC3339DateTimeField().to_representation(value)
+        local = value.astimezone(zone)
+        offset = local.utcoffset()
+        if offset % _MINUTE:
+            local = value.astimezone(datetime.UTC)
+        text = local.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return convert
 
 
 @dataclass(frozen=True)
@@ -40,7 +66,11 @@ class LeanPlan:
         return list(dict.fromkeys(column.key for column in self.columns))
 
     def rows(self, rows: list[dict]) -> list[dict]:
-        columns = [(column.name, column.key, column.convert) for column in self.columns]
+        zone = timezone.get_current_timezone()  # once per page, not once per value
+        columns = [
+            (column.name, column.key, _datetime_converter(zone) if column.convert is DATETIME else column.convert)
+            for column in self.columns
+        ]
         out = []
         for row in rows:
             item = {}
@@ -86,7 +116,14 @@ def _values_key(model, source_attrs: list[str], field, annotations) -> str | Non
     return "__".join(source_attrs)
 
 
-def _converter(field) -> Callable | None:
+def _converter(field) -> Callable | object | None:
+    if (
+        type(field) is RFC3339DateTimeField
+        and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601
+        and not hasattr(field, "timezone")
+        and settings.USE_TZ
+    ):
+        return DATETIME
     if isinstance(field, PrimaryKeyRelatedField):
         if field.pk_field is not None or type(field).to_representation is not PrimaryKeyRelatedField.to_representation:
             raise ValueError("custom primary-key representation")
