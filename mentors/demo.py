@@ -43,12 +43,29 @@ PROFILES = {
     },
 }
 
+# The matching profile (codes of mentors.vocabulary), set once per mentor.
+MATCHING_PROFILES = {
+    "ko": {
+        "expertise_areas": ["customer_discovery", "sales", "pricing"],
+        "industries": ["b2b_saas", "commerce"],
+        "stages": ["validation", "mvp", "early_revenue"],
+        "languages": ["ko", "en"],
+    },
+    "en": {
+        "expertise_areas": ["customer_discovery", "pricing", "fundraising"],
+        "industries": ["consumer", "commerce"],
+        "stages": ["idea", "validation", "mvp"],
+        "languages": ["en"],
+    },
+}
+
 GOALS = {
     "ko": [
         {
             "title": "첫 창업자 워크숍 진행하기",
             "why_it_matters": "한 번에 여러 팀을 돕는 것이 멘토로서 다음 단계입니다.",
             "visibility": DevelopmentGoal.Visibility.SHARED,
+            "practice_areas": ["pitching", "team"],
             "key_results": [
                 {"title": "진행한 워크숍", "start_value": 0, "target_value": 2, "unit": "회"},
                 {"title": "참가자 만족도", "start_value": 3, "target_value": "4.5", "unit": "점"},
@@ -72,6 +89,7 @@ GOALS = {
             "title": "Give a talk on pricing experiments",
             "why_it_matters": "Speaking helps me reach more founders and sharpens my own thinking.",
             "visibility": DevelopmentGoal.Visibility.SHARED,
+            "practice_areas": ["pricing"],
             "key_results": [
                 {"title": "Talks given", "start_value": 0, "target_value": 1, "unit": "talks"},
                 {"title": "Case studies written", "start_value": 0, "target_value": 3, "unit": "cases"},
@@ -126,6 +144,8 @@ def _mentor(organization, user, language: str) -> Mentor:
     )
     if not created and not mentor.bio:
         services.mentor_profile_update(organization=organization, mentor=mentor, **PROFILES[language])
+    if not mentor.expertise_areas:
+        services.mentor_matching_profile_update(organization=organization, mentor=mentor, **MATCHING_PROFILES[language])
     from core.models import Membership
     from core.services import membership_grant
 
@@ -146,6 +166,7 @@ def _goals(organization, mentor: Mentor, language: str, log: Callable[[str], Non
             title=spec["title"],
             why_it_matters=spec["why_it_matters"],
             visibility=spec["visibility"],
+            practice_areas=spec.get("practice_areas", ()),
             target_date=timezone.localdate() + datetime.timedelta(days=60),
             key_results=spec["key_results"],
         )
