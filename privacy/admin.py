@@ -16,7 +16,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_base import TenantAdmin, active_organization
@@ -287,7 +287,8 @@ class PrivacySettingsAdmin(TenantAdmin):
             raise Http404
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             erased = services.retention_apply(organization=organization, dry_run=False)
-            messages.success(request, gettext("%(n)d people erased.") % {"n": len(erased)})
+            count = len(erased)
+            messages.success(request, ngettext("%(n)d person erased.", "%(n)d people erased.", count) % {"n": count})
             return HttpResponseRedirect(reverse("admin:privacy_privacysettings_retention"))
         context = {
             **self.admin_site.each_context(request),
