@@ -71,17 +71,25 @@ class NotificationSettingsForm(forms.ModelForm):
     )
 
     participant_channels = forms.MultipleChoiceField(
+        required=False,
         label=capfirst(_("participants' channels by default")),
         choices=[(c, Channel(c).label) for c in PARTICIPANT_CHANNELS],
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Where participants get their messages until they choose for themselves."),
     )
     staff_channels = forms.MultipleChoiceField(
+        required=False,
         label=capfirst(_("mentors' and program managers' channels by default")),
         choices=[(c, Channel(c).label) for c in STAFF_CHANNELS],
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Where mentors and program managers get their messages until they choose for themselves."),
     )
+
+    def clean_participant_channels(self):
+        return self.cleaned_data.get("participant_channels") or [Channel.EMAIL.value]  # none ticked: email
+
+    def clean_staff_channels(self):
+        return self.cleaned_data.get("staff_channels") or [Channel.EMAIL.value]
 
     def clean_survey_reminder_lead_days(self):
         value = self.cleaned_data.get("survey_reminder_lead_days")

@@ -423,6 +423,8 @@ def delivery_health(*, organization: Organization, run=None) -> DeliveryHealth:
     settings = notification_settings_for(organization=organization)
     if settings.webhook_url:
         keys.append(channels.webhook_channel_key(settings.webhook_url))
+    way = channels.Way(organization, settings, channel_credentials_for(organization=organization), 0)
+    keys += [key for key in (channels.adapter_for(c).circuit_key(way) for c in ("kakao", "slack")) if key]
     return DeliveryHealth(uncertain=rows.count(), down=breaker.open_circuits(keys))
 
 

@@ -707,12 +707,19 @@ def _recover_lost_attempts(organization: Organization, result) -> None:
             row.status = Notification.Status.PENDING
             row.next_attempt_at = now
             why = _("The worker was lost while posting; it is posted again with the same webhook-id.")
-        else:
+        elif row.channel == Channel.EMAIL:
             row.status = Notification.Status.UNCERTAIN
             why = _(
                 "The worker was lost while handing this message to the mail server: it may or may not have "
                 "been delivered. It is not sent again unless you resend it."
             )
+        else:
+            row.status = Notification.Status.UNCERTAIN
+            why = _(
+                "The worker was lost while handing this message to the provider (KakaoTalk, text message or "
+                "chat): it may or may not have been delivered. It is not sent again unless you resend it."
+            )
+        if row.status == Notification.Status.UNCERTAIN:
             result.uncertain += 1
             logger.error("notification %s: outcome unknown (worker %s lost mid-send)", row.pk, row.claimed_by)
         row.last_error = why

@@ -33,7 +33,9 @@ API_SECRET = "fake-secret-of-the-tests"
 PF_ID = "KA01PF0000000000000000000000001"
 SENDER = "0212345678"
 
-AUTH = re.compile(r"HMAC-SHA256 apiKey=(?P<key>[^,]+), date=(?P<date>[^,]+), salt=(?P<salt>[^,]+), signature=(?P<sig>\w+)")
+AUTH = re.compile(
+    r"HMAC-SHA256 apiKey=(?P<key>[^,]+), date=(?P<date>[^,]+), salt=(?P<salt>[^,]+), signature=(?P<sig>\w+)"
+)
 
 
 class _Server(ThreadingHTTPServer):
@@ -186,7 +188,9 @@ class FakeChat:
                     if self.headers.get("Authorization") != "Bearer xoxb-test-token":
                         data = json.dumps({"ok": False, "error": "invalid_auth"}).encode()
                     else:
-                        data = json.dumps({"ok": True, "channel": body.get("channel"), "ts": "1700000000.000100"}).encode()
+                        data = json.dumps(
+                            {"ok": True, "channel": body.get("channel"), "ts": "1700000000.000100"}
+                        ).encode()
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
