@@ -306,7 +306,9 @@ class Notification(TenantModel):
     calendar = models.TextField(
         _("calendar invitation"),
         blank=True,
-        help_text=_("An iCalendar (.ics) text sent with the email, written with the row so every attempt sends the same."),
+        help_text=_(
+            "An iCalendar (.ics) text sent with the email, written with the row so every attempt sends the same."
+        ),
     )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     scheduled_for = models.DateTimeField(_("scheduled for"))
