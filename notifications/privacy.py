@@ -3,7 +3,8 @@
 Messages to the person (recipient = one of their addresses) are kept as rows (kind,
 status, dates: the delivery figures stay) with the address, name, subject and bodies
 replaced; their delivery attempts lose their error texts (which may quote the address).
-Unsubscribes of the person's addresses are deleted: there is no address left to send to.
+Unsubscribes and channel choices (Slack member id, Teams webhook) of the person's addresses
+are deleted: there is no address left to send to.
 Names in other messages (a digest to a PM listing the person) go with the sweep.
 """
 
@@ -13,7 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core import privacy
-from notifications.models import DeliveryAttempt, Notification, Unsubscribe
+from notifications.models import ChannelProfile, DeliveryAttempt, Notification, Unsubscribe
 
 privacy.identity_column("notifications.Notification", "recipient_name")
 
@@ -45,6 +46,32 @@ def export_notifications(subject):
     ]
 
 
+def _email_match(subject, field: str = "email") -> Q | None:
+    emails = subject.identity.emails
+    if not emails:
+        return None
+    match = Q()
+    for email in emails:
+        match |= Q(**{f"{field}__iexact": email})
+    return match
+
+
+@privacy.exporter("channel_choices", _("How the person chose to be reached"))
+def export_channel_choices(subject):
+    match = _email_match(subject)
+    if match is None:
+        return []
+    return [
+        {
+            "email": profile.email,
+            "channels_per_kind": profile.choices,
+            "slack_member_id": profile.slack_member_id,
+            "teams_webhook": bool(profile.teams_webhook_url),
+        }
+        for profile in ChannelProfile.objects.for_organization(subject.organization).filter(match).order_by("id")
+    ]
+
+
 @privacy.eraser("notifications")
 def erase(subject, placeholder: str) -> int:
     organization = subject.organization
@@ -67,10 +94,8 @@ def erase(subject, placeholder: str) -> int:
             )
         )
     DeliveryAttempt.objects.for_organization(organization).filter(notification_id__in=rows).update(error="")
-    emails = subject.identity.emails
-    if emails:
-        match = Q()
-        for email in emails:
-            match |= Q(email__iexact=email)
+    match = _email_match(subject)
+    if match is not None:
         changed += Unsubscribe.objects.for_organization(organization).filter(match).delete()[0]
+        changed += ChannelProfile.objects.for_organization(organization).filter(match).delete()[0]
     return changed

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
 from django.apps import apps
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -24,6 +26,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import privacy
 from core.models import AuditEvent, Membership, TenantModel, User
@@ -167,6 +171,7 @@ def export_account(subject):
             "date_joined": user.date_joined,
             "last_login": user.last_login,
             "roles": [m.get_role_display() for m in memberships],
+            "sign_in_with": sorted(SocialAccount.objects.filter(user=user).values_list("provider", flat=True)),
         }
     ]
 
@@ -206,6 +211,12 @@ def erase_core(subject, placeholder: str) -> int:
         changed += User.objects.filter(pk=subject.pk).update(
             name="", email=f"erased-{subject.pk}@invalid.example", is_active=False, password="!"
         )
+        # What sign-in keeps about the account: linked Google/Kakao/Naver accounts (their
+        # profile data names the person), allauth's address book and the second-step devices.
+        changed += SocialAccount.objects.filter(user_id=subject.pk).delete()[0]
+        changed += EmailAddress.objects.filter(user_id=subject.pk).delete()[0]
+        changed += TOTPDevice.objects.filter(user_id=subject.pk).delete()[0]
+        changed += StaticDevice.objects.filter(user_id=subject.pk).delete()[0]
     return changed
 
 

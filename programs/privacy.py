@@ -3,7 +3,7 @@
 Kept on erasure: enrollments (run, status, dates), check-ins, help requests and progress
 rows with their counts, statuses, confidence and timestamps. Erased: the participant's
 name, email, phone, company, stage and tags, and the free text they wrote (definition of
-success, commitments, check-ins, help requests, progress notes and evidence links).
+success, commitments, what they want from a mentor, check-ins, help requests, progress notes and evidence links).
 """
 
 from __future__ import annotations
@@ -75,6 +75,10 @@ def export_enrollments(subject):
             "status": e.status,
             "success_definition": e.success_definition,
             "commitments": e.commitments,
+            "needs": e.needs,
+            "industry": e.industry,
+            "stage": e.stage,
+            "mentor_wish": e.mentor_wish,
             "last_contact_at": e.last_contact_at,
             "created_at": e.created_at,
         }
@@ -158,7 +162,7 @@ def erase(subject, placeholder: str) -> int:
         .update(name=placeholder, email="", phone="", company="", stage="", tags=[])
     )
     enrollments = _enrollments(subject)
-    changed += enrollments.update(success_definition="", commitments="")
+    changed += enrollments.update(success_definition="", commitments="", mentor_wish="")
     mine = {"enrollment__participant_id": subject.pk}
     changed += (
         CheckIn.objects.for_organization(organization).filter(**mine).update(done=placeholder, next="", blockers="")

@@ -241,3 +241,76 @@ def test_an_erased_person_cannot_be_erased_twice(organization, program_manager, 
     participant.refresh_from_db()
     with pytest.raises(Exception, match="already been erased"):
         services.data_subject_request_open(organization=organization, kind="erasure", participant=participant)
+
+
+def test_an_erased_account_loses_its_sign_in_links_and_second_step_devices(organization, program_manager):
+    from allauth.account.models import EmailAddress
+    from allauth.socialaccount.models import SocialAccount
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = UserFactory(name="한서윤", email="seoyun.han@mentor.test")
+    MembershipFactory(organization=organization, user=user, role=Membership.Role.MENTOR)
+    MentorFactory(organization=organization, user=user)
+    SocialAccount.objects.create(
+        user=user,
+        provider="kakao",
+        uid="4242",
+        extra_data={"kakao_account": {"email": "seoyun.han@mentor.test", "profile": {"nickname": "한서윤"}}},
+    )
+    EmailAddress.objects.create(user=user, email="seoyun.han@mentor.test", verified=True, primary=True)
+    TOTPDevice.objects.create(user=user, name="한서윤's phone")
+    export = services.person_export(
+        organization=organization, subject=services.subject_for(organization=organization, user=user)
+    )
+    account = {part["key"]: part["rows"] for part in export["parts"]}["account"]
+    assert account[0]["sign_in_with"] == ["kakao"]
+
+    request = services.data_subject_request_open(organization=organization, kind="erasure", user=user)
+    services.data_subject_request_carry_out(organization=organization, request=request, by=program_manager)
+    services.data_subject_request_close(organization=organization, request=request, by=program_manager)
+
+    assert rows_holding(["한서윤", "seoyun.han@mentor.test"]) == []
+    assert not SocialAccount.objects.filter(user=user).exists()
+    assert not EmailAddress.objects.filter(user=user).exists()
+    assert not TOTPDevice.objects.filter(user=user).exists()
+
+
+def test_office_hours_matching_and_channel_choices_are_exported_and_erased(organization, program_manager):
+    from notifications.models import ChannelProfile
+    from tests.factories.matching import PreferenceFactory
+    from tests.factories.officehours import OfficeHourBookingFactory
+
+    participant = ParticipantFactory(organization=organization, name="정하은", email="haeun@founder.test")
+    enrollment = EnrollmentFactory(
+        run=RunFactory(program__organization=organization),
+        participant=participant,
+        mentor_wish="Someone who sold to hospitals",
+    )
+    booking = OfficeHourBookingFactory(
+        slot__mentor__organization=organization,
+        enrollment=enrollment,
+        topic="Our pricing for clinics",
+        cancel_reason="I am ill",
+    )
+    PreferenceFactory(enrollment=enrollment, mentor=booking.mentor)
+    ChannelProfile.objects.create(
+        organization=organization, email="haeun@founder.test", choices={"milestone_due": ["kakao"]}
+    )
+    subject = services.subject_for(organization=organization, participant=participant)
+    parts = {
+        part["key"]: part["rows"]
+        for part in services.person_export(organization=organization, subject=subject)["parts"]
+    }
+    assert parts["office_hour_bookings"][0]["topic"] == "Our pricing for clinics"
+    assert parts["matching_choices"][0]["rank"] == 1
+    assert parts["channel_choices"][0]["channels_per_kind"] == {"milestone_due": ["kakao"]}
+    assert parts["enrollments"][0]["mentor_wish"] == "Someone who sold to hospitals"
+
+    _erase(organization, participant, program_manager)
+
+    booking.refresh_from_db()
+    enrollment.refresh_from_db()
+    assert (booking.topic, booking.cancel_reason, booking.status) == ("", "", "booked")  # the booking stays
+    assert enrollment.mentor_wish == ""
+    assert not ChannelProfile.objects.filter(organization=organization).exists()
+    assert rows_holding(["정하은", "haeun@founder.test"]) == []
