@@ -53,8 +53,8 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 messages: setup
-	@for app in core programs mentors assessments notifications integrations; do \
-	  [ -d $$app ] && (cd $$app && ../$(BIN)/django-admin makemessages -l ko --no-obsolete) || true; \
+	@for app in $$(ls */apps.py | xargs -n1 dirname); do \
+	  mkdir -p $$app/locale && (cd $$app && ../$(BIN)/django-admin makemessages -l ko --no-obsolete) || true; \
 	done
 
 clean:

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from core import demo, rls
 
 # Apps contribute demo data through <app>/demo.py: seed(ctx, log). Order matters.
-DEMO_APPS = ["programs", "mentors", "matching", "assessments", "notifications", "integrations"]
+DEMO_APPS = ["programs", "mentors", "matching", "assessments", "notifications", "integrations", "officehours"]
 
 
 class Command(BaseCommand):
