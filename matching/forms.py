@@ -56,3 +56,42 @@ class ParticipantPreferencesForm(forms.Form):
             chosen.append(self.mentors[key])
         cleaned["mentors"] = chosen
         return cleaned
+
+
+def mentee_label(enrollment) -> str:
+    needs = ", ".join(label_of(Area, code) for code in (enrollment.needs or [])[:3])
+    return f"{enrollment} · {needs}" if needs else str(enrollment)
+
+
+class MentorPreferencesForm(forms.Form):
+    """A mentor's choice of up to three mentees in one run, first choice first (phone-friendly).
+
+    Only the enrollments passed in can be chosen: an id of another run or organization, or
+    one that is not a number, is an invalid choice like any other.
+    """
+
+    def __init__(self, *args, enrollments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.enrollments = {str(enrollment.pk): enrollment for enrollment in enrollments}
+        choices = [("", "—"), *((key, mentee_label(enrollment)) for key, enrollment in self.enrollments.items())]
+        labels = [_("First choice of mentee"), _("Second choice"), _("Third choice")]
+        for rank in range(1, MAX_RANK + 1):
+            self.fields[f"choice_{rank}"] = forms.ChoiceField(
+                label=labels[rank - 1] if rank <= len(labels) else _("Choice %(rank)d") % {"rank": rank},
+                choices=choices,
+                required=False,
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = []
+        for rank in range(1, MAX_RANK + 1):
+            key = cleaned.get(f"choice_{rank}")
+            if not key:
+                continue
+            if self.enrollments[key] in chosen:
+                self.add_error(f"choice_{rank}", _("You chose this mentee already."))
+                continue
+            chosen.append(self.enrollments[key])
+        cleaned["enrollments"] = chosen
+        return cleaned

@@ -181,6 +181,31 @@ def mentor_choices(*, organization, run: Run, mentor: Mentor) -> list[Enrollment
     return [preference.enrollment for preference in preferences]
 
 
+def runs_open_for_matching(*, organization) -> QuerySet[Run]:
+    """Runs that can still be matched (``services.proposal_create`` refuses finished ones) and have someone in them."""
+    current = Enrollment.objects.for_organization(organization).filter(
+        run=OuterRef("pk"), archived_at__isnull=True, status__in=CURRENT_ENROLLMENT_STATUSES
+    )
+    return (
+        Run.objects.for_organization(organization)
+        .exclude(status=Run.Status.FINISHED)
+        .filter(Exists(current))
+        .select_related("program")
+        .order_by("starts_on", "name", "id")
+    )
+
+
+def mentor_choice_counts(*, organization, mentor: Mentor) -> dict[int, int]:
+    """How many mentees the mentor ranked in each run (run id → count), in one query."""
+    rows = (
+        Preference.objects.for_organization(organization)
+        .filter(mentor=mentor, side=Preference.Side.MENTOR)
+        .values("run_id")
+        .annotate(chosen=Count("id"))
+    )
+    return {row["run_id"]: row["chosen"] for row in rows}
+
+
 def preferences_for_run(*, organization, run: Run) -> QuerySet[Preference]:
     return Preference.objects.for_organization(organization).filter(run=run).order_by("side", "enrollment_id", "rank")
 

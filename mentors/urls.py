@@ -13,6 +13,7 @@ urlpatterns = [
     path("switch-organization/", views.organization_switch, name="switch_organization"),
     path("profile/", views.profile, name="profile"),
     path("matching/", matching_views.matching_profile, name="matching_profile"),
+    path("matching/runs/<int:run_id>/", matching_views.mentee_preferences, name="mentee_preferences"),
     path("goals/", views.goal_list, name="goal_list"),
     path("goals/new/", views.goal_create, name="goal_create"),
     path("goals/<int:goal_id>/", views.goal_detail, name="goal_detail"),

@@ -204,3 +204,52 @@ def test_a_founder_states_needs_and_ranked_choices_from_their_home_link(cohort, 
     assert minji.needs == ["pricing", "sales", "fundraising"]  # in the vocabulary's order and minji.stage == "mvp"
     ranks = Preference.objects.for_organization(organization).filter(enrollment=minji).order_by("rank")
     assert [p.mentor_id for p in ranks] == [legal.pk, pricing.pk]
+
+
+def test_a_mentor_ranks_two_mentees_on_a_phone(cohort, live_server, browser_for):
+    # English only for now: the Korean catalogues of this page are being written.
+    organization, run = cohort["organization"], cohort["run"]
+    minji, junho = cohort["founders"]
+    user = _user("ranking.mentor@hanbit.test", "정하늘", "en")
+    mentor = MentorFactory(organization=organization, user=user)
+    url = live_server.url
+    with browser_for("matching-mentor-ranks-en") as browser:
+        page = browser.page(locale="en-US")
+        page.goto(f"{url}/mentor/login/")
+        page.fill("input[name=username]", user.email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{url}/mentor/")
+        page.click("nav.portal-nav >> text=Matching")
+        page.wait_for_url(f"{url}{reverse('mentors:matching_profile')}")
+        run_card = page.locator(f"#run-{run.pk}")
+        assert "0 chosen" in run_card.inner_text()
+        run_card.locator("a.button").click()
+        page.wait_for_url(f"{url}{reverse('mentors:mentee_preferences', args=[run.pk])}")
+        assert page.locator("h1").inner_text() == "Mentees I would like"
+        assert page.locator("nav.portal-nav a.active").inner_text() == "Matching"
+        assert "You have not chosen anyone in this run yet." in page.locator("#my-choices").inner_text()
+        assert "Pricing" in page.locator(f"#mentee-{minji.pk}").inner_text()  # what the founder needs
+        page.select_option("select[name=choice_1]", str(junho.pk))
+        page.select_option("select[name=choice_2]", str(minji.pk))
+        browser.shot(page, "01-ranking")
+        page.click("#mentee-preferences button[type=submit]")
+        page.wait_for_load_state()
+        assert page.locator(".messages").inner_text().strip() == "Your choices for this run are saved."
+        assert page.locator("#my-choices ol li").all_inner_texts() == ["이준호", "김민지"]
+        assert page.locator("select[name=choice_1]").input_value() == str(junho.pk)
+        assert page.locator("select[name=choice_2]").input_value() == str(minji.pk)
+        assert page.locator("select[name=choice_3]").input_value() == ""
+        browser.shot(page, "02-saved")
+
+        # Choosing the same founder twice is refused on the page, and the saved choices stay.
+        page.select_option("select[name=choice_3]", str(junho.pk))
+        page.click("#mentee-preferences button[type=submit]")
+        page.wait_for_load_state()
+        assert page.locator(".field.has-error .errorlist").inner_text().strip() == "You chose this mentee already."
+        assert page.locator("#my-choices ol li").all_inner_texts() == ["이준호", "김민지"]
+
+        page.goto(f"{url}{reverse('mentors:matching_profile')}")
+        assert "2 chosen" in page.locator(f"#run-{run.pk}").inner_text()
+    ranks = Preference.objects.for_organization(organization).filter(mentor=mentor, side=Preference.Side.MENTOR)
+    assert [p.enrollment_id for p in ranks.order_by("rank")] == [junho.pk, minji.pk]
