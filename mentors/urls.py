@@ -1,6 +1,6 @@
 """The mentor portal, under /mentor/."""
 
-from django.urls import path
+from django.urls import include, path
 
 from mentors import matching_views, views
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("logout/", views.PortalLogoutView.as_view(), name="logout"),
     path("switch-organization/", views.organization_switch, name="switch_organization"),
     path("profile/", views.profile, name="profile"),
+    path("channels/", include("notifications.portal_urls")),  # mentors:channels, how I get messages
     path("matching/", matching_views.matching_profile, name="matching_profile"),
     path("matching/runs/<int:run_id>/", matching_views.mentee_preferences, name="mentee_preferences"),
     path("goals/", views.goal_list, name="goal_list"),

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from core.admin_base import TenantAdmin, TenantInline, active_organization
 from notifications import selectors, services
+from notifications.forms import SECRET_KEPT, SecretInput, kind_channel_choices, kind_channel_fields
 from notifications.models import (
     ALIMTALK_VARIABLES,
     ISO_WEEKDAYS,
@@ -367,16 +368,6 @@ class UnsubscribeAdmin(TenantAdmin):
 # --- Channels (issue #19) ----------------------------------------------------------------
 
 
-class SecretInput(forms.PasswordInput):
-    """A secret is never rendered back into the page: the field stays empty, with a note if one is stored."""
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs={"autocomplete": "off", **(attrs or {})}, render_value=False)
-
-
-SECRET_KEPT = _("Stored encrypted. Leave empty to keep the saved value; it is never shown again.")
-
-
 class ChannelCredentialsForm(forms.ModelForm):
     solapi_api_key = forms.CharField(label=capfirst(_("Solapi API key")), required=False, widget=SecretInput)
     solapi_api_secret = forms.CharField(label=capfirst(_("Solapi API secret")), required=False, widget=SecretInput)
@@ -496,23 +487,6 @@ class AlimTalkTemplateAdmin(TenantAdmin):
             is_active=obj.is_active,
         )
         obj.pk, obj.organization = saved.pk, saved.organization
-
-
-def kind_channel_fields(form, *, kinds, offered, current: dict, defaults: list[str]) -> None:
-    """One multiple-choice field per kind (``kind__<value>``): the person's channels for it."""
-    for kind in kinds:
-        form.fields[f"kind__{kind}"] = forms.MultipleChoiceField(
-            label=Kind(kind).label,
-            choices=[(channel, Channel(channel).label) for channel in offered],
-            widget=forms.CheckboxSelectMultiple,
-            required=False,
-            initial=current.get(kind, defaults),
-        )
-
-
-def kind_channel_choices(cleaned_data: dict, kinds) -> dict:
-    """The chosen channels per kind; a kind left with none goes by email."""
-    return {kind: cleaned_data.get(f"kind__{kind}") or [Channel.EMAIL.value] for kind in kinds}
 
 
 class ChannelProfileForm(forms.ModelForm):

@@ -9,7 +9,7 @@ channel_credentials_rotate``) and then dropping the old one. Without a configure
 one derived from ``SECRET_KEY`` is used (development and tests; docs/operations.md).
 
 Forms and the API never show a stored secret back: see
-:class:`notifications.admin.SecretInput`.
+:class:`notifications.forms.SecretInput`.
 """
 
 from __future__ import annotations

@@ -1028,16 +1028,26 @@ def channel_profile_update(
     organization: Organization,
     email: str,
     choices: dict | None = None,
+    only_kinds: list[str] | None = None,
     slack_member_id: str | None = None,
     teams_webhook_url: str | None = None,
 ) -> ChannelProfile:
-    """Save how one person wants to be reached. ``None`` leaves a field as it is; an empty Teams URL keeps it."""
+    """Save how one person wants to be reached. ``None`` leaves a field as it is; an empty Teams URL keeps it.
+
+    ``choices`` replaces every kind's choice, or with ``only_kinds`` only those kinds'
+    (a page that shows a mentor's kinds keeps what a program manager set for the others).
+    """
     email = (email or "").strip().lower()
     profile = (
         ChannelProfile.objects.for_organization(organization).select_for_update().filter(email=email).first()
     ) or ChannelProfile(organization=organization, email=email)
     if choices is not None:
-        profile.choices = {kind: list(value) for kind, value in choices.items()}
+        chosen = {kind: list(value) for kind, value in choices.items()}
+        if only_kinds is not None:
+            only = set(only_kinds)
+            kept = {kind: value for kind, value in (profile.choices or {}).items() if kind not in only}
+            chosen = kept | {kind: value for kind, value in chosen.items() if kind in only}
+        profile.choices = chosen
     if slack_member_id is not None:
         profile.slack_member_id = slack_member_id.strip()
     if teams_webhook_url:

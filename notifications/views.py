@@ -8,7 +8,6 @@ the signed token in the URL is the proof.
 
 from __future__ import annotations
 
-from django import forms
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.links import organization_id_reader, signed_link_page
 from notifications import links, selectors, services
+from notifications.forms import ChannelChoicesForm
 from notifications.models import PARTICIPANT_CHANNELS, Channel, Kind
 from notifications.solapi import e164
 
@@ -63,23 +63,11 @@ PARTICIPANT_KINDS = [
 ]
 
 
-class ParticipantChannelsForm(forms.Form):
+class ParticipantChannelsForm(ChannelChoicesForm):
     def __init__(self, *args, current: dict, defaults: list[str], **kwargs):
-        super().__init__(*args, **kwargs)
-        for kind in PARTICIPANT_KINDS:
-            self.fields[f"kind__{kind.value}"] = forms.MultipleChoiceField(
-                label=kind.label,
-                choices=[(channel, Channel(channel).label) for channel in PARTICIPANT_CHANNELS],
-                widget=forms.CheckboxSelectMultiple,
-                required=False,
-                initial=current.get(kind.value, defaults),
-            )
-
-    def choices(self) -> dict:
-        return {
-            kind.value: self.cleaned_data.get(f"kind__{kind.value}") or [Channel.EMAIL.value]
-            for kind in PARTICIPANT_KINDS
-        }
+        super().__init__(
+            *args, kinds=PARTICIPANT_KINDS, offered=PARTICIPANT_CHANNELS, current=current, defaults=defaults, **kwargs
+        )
 
 
 def _participant_token_organization(token: str):

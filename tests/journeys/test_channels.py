@@ -5,6 +5,9 @@
 * A program manager registers an approved KakaoTalk template in the admin (a typo in a
   variable is a form error first) and sets the organization's Solapi account, whose
   secret is never shown again.
+* A mentor logs in to the portal on a phone, follows "How I get messages" from their
+  profile, enters their Slack member id and picks Slack for the weekly digest (English
+  only for now).
 
 Korean copy of this feature arrives with the coordinator's translation merge: the
 Korean runs assert the page's language and the people's data, the English ones the words.
@@ -20,9 +23,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import Membership
+from notifications import services as notification_services
 from notifications.models import AlimTalkTemplate, Channel, ChannelCredentials, ChannelProfile, Kind
 from programs import links
 from tests.factories.core import MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories.mentors import MentorFactory
 from tests.factories.notifications import NotificationSettingsFactory
 from tests.factories.programs import EnrollmentFactory, ParticipantFactory, ProgramFactory, RunFactory
 from tests.fixtures.browser import DESKTOP
@@ -144,3 +149,43 @@ def test_a_program_manager_registers_a_kakaotalk_template_and_the_solapi_account
         assert credentials.kakao_ready and credentials.solapi_api_secret == "journey-secret-never-shown"
     template = AlimTalkTemplate.objects.for_organization(organization).get()
     assert (template.kind, template.language) == (Kind.MILESTONE_DUE_TODAY.value, language)
+
+
+def test_a_mentor_picks_slack_for_the_weekly_digest_in_the_portal(organization, live_server, browser_for):
+    notification_services.channel_credentials_update(organization=organization, slack_bot_token="xoxb-journey-token")
+    user = UserFactory(email=f"mentor-{uuid.uuid4().hex[:6]}@hanbit.test", name="Sam Lee", language="en")
+    user.set_password(PASSWORD)
+    user.save()
+    MentorFactory(organization=organization, user=user)
+    url = live_server.url
+    digest = f"input[name=kind__{Kind.DIGEST_MENTOR.value}]"
+    with browser_for("channels-mentor-en") as browser:
+        page = browser.page(locale="en-GB")  # a phone
+        page.goto(f"{url}/mentor/login/")
+        page.fill("input[name=username]", user.email)
+        page.fill("input[name=password]", PASSWORD)
+        page.locator("button[type=submit]").last.click()
+        page.wait_for_url(f"{url}/mentor/")
+        page.locator("nav.portal-nav a", has_text="Profile").click()
+        page.locator("#my-channels a").click()
+        page.wait_for_url(f"{url}/mentor/channels/")
+        assert page.evaluate("document.documentElement.lang") == "en"
+        assert "has not connected its Slack workspace" not in page.inner_text("main")
+        assert page.is_checked(f"{digest}[value=email]")  # the organization's default
+        browser.shot(page, "01-channels")
+        page.fill("input[name=slack_member_id]", "U012AB3CD")
+        weekly = page.get_by_role("group", name=str(Kind.DIGEST_MENTOR.label))
+        weekly.get_by_label("Slack").check()
+        weekly.get_by_label("Email").uncheck()
+        page.locator("#mentor-channels button[type=submit]").click()
+        page.wait_for_selector(".messages li")
+        browser.shot(page, "02-saved")
+        assert "Your channel choices are saved." in page.inner_text(".messages")
+        assert page.is_checked(f"{digest}[value=slack]") and not page.is_checked(f"{digest}[value=email]")
+        assert page.input_value("input[name=slack_member_id]") == "U012AB3CD"
+        # The page fits a phone: nothing wider than the screen.
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    profile = ChannelProfile.objects.for_organization(organization).get(email=user.email)
+    assert profile.slack_member_id == "U012AB3CD"
+    assert profile.choices[Kind.DIGEST_MENTOR.value] == [Channel.SLACK.value]
+    assert profile.choices[Kind.HELP_REQUEST_NEW.value] == [Channel.EMAIL.value]
