@@ -21,6 +21,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The models come with the platform's INSTALLED_APPS, and django-allauth refuses to start
+    # without its middleware (a no-op for API requests).
+    "allauth.account.middleware.AccountMiddleware",
 ]
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

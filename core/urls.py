@@ -32,6 +32,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("p/", include("programs.urls")),
     path("", include("officehours.urls")),  # /mentor/office-hours/… and /oh/<token>/
+    path("mentor/matching/", include("matching.portal_urls")),  # the mentor's matching pages
     path("mentor/", include("mentors.urls")),
     path("match/", include("matching.urls")),
     path("a/", include("assessments.urls")),

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from mentors import matching_views, views
+from mentors import views
 
 app_name = "mentors"
 
@@ -13,8 +13,6 @@ urlpatterns = [
     path("switch-organization/", views.organization_switch, name="switch_organization"),
     path("profile/", views.profile, name="profile"),
     path("channels/", include("notifications.portal_urls")),  # mentors:channels, how I get messages
-    path("matching/", matching_views.matching_profile, name="matching_profile"),
-    path("matching/runs/<int:run_id>/", matching_views.mentee_preferences, name="mentee_preferences"),
     path("goals/", views.goal_list, name="goal_list"),
     path("goals/new/", views.goal_create, name="goal_create"),
     path("goals/<int:goal_id>/", views.goal_detail, name="goal_detail"),

@@ -44,7 +44,7 @@ USER_CORRECTABLE = ("name",)
 def subject_for(*, organization: Organization, participant=None, user=None) -> privacy.Subject:
     """The person, with every name, address and phone under which the organization knows them."""
     if (participant is None) == (user is None):
-        raise ValidationError(_("Name either a participant or a user, not both."))
+        raise ValidationError({"participant": _("Name either a participant or a user, not both.")})
     if participant is not None:
         if participant.organization_id != organization.pk:
             raise ValidationError({"participant": _("This participant does not belong to this organization.")})

@@ -242,6 +242,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,  # read-only fields are not part of request bodies
+    # Choice sets that share a field name get their own component names (not "KindC79Enum").
+    "ENUM_NAME_OVERRIDES": {
+        "AssessmentWindowKindEnum": "assessments.models.AssessmentWindow.Kind",
+        "DataSubjectRequestKindEnum": "privacy.models.DataSubjectRequest.Kind",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.add_problem_responses",

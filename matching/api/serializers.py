@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.serializers import StrictCharField, TenantModelSerializer, django_to_drf_errors
+from core.api.serializers import ApiModelSerializer, StrictCharField, TenantModelSerializer, django_to_drf_errors
 from matching import services
 from matching.models import Conflict, Preference, Proposal, ProposedPair
 from matching.reasons import reason_text
@@ -29,7 +29,7 @@ class ReasonSerializer(serializers.Serializer):
     text = serializers.CharField(help_text="The reason in words, in the request's language (Accept-Language)")
 
 
-class ProposedPairSerializer(serializers.ModelSerializer):
+class ProposedPairSerializer(ApiModelSerializer):
     reasons = serializers.SerializerMethodField()
 
     class Meta:
@@ -82,7 +82,7 @@ class ConflictSerializer(TenantModelSerializer):
         return call_service(services.conflict_mark, organization=self.context["organization"], **validated_data)
 
 
-class PreferenceSerializer(serializers.ModelSerializer):
+class PreferenceSerializer(ApiModelSerializer):
     class Meta:
         model = Preference
         fields = ["id", "run", "enrollment", "mentor", "side", "rank", "created_at"]

@@ -11,6 +11,8 @@ from officehours.occurrences import occurrence_starts
 
 
 class OfficeHourSlotSerializer(ApiModelSerializer):
+    # "" when the slot has a place instead: a read-only URLField would promise a URI.
+    video_url = serializers.CharField(read_only=True, help_text="A video link, or empty when the slot has a place.")
     occurrences = serializers.SerializerMethodField(help_text="Every start of the slot, in UTC.")
 
     class Meta:
@@ -40,6 +42,11 @@ class OfficeHourSlotSerializer(ApiModelSerializer):
 
 
 class OfficeHourBookingSerializer(ApiModelSerializer):
+    # Read-only choice fields lose allow_blank in ModelSerializer: "" (not cancelled) must be in the schema.
+    cancelled_by = serializers.ChoiceField(
+        choices=OfficeHourBooking.CancelledBy.choices, allow_blank=True, read_only=True
+    )
+
     class Meta:
         model = OfficeHourBooking
         fields = [

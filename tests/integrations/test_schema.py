@@ -198,6 +198,10 @@ BUSINESS_RULES = {
     ("PATCH", "/assessments/{id}/", "window"): "the window must be open now",
     ("PUT", "/assessment-windows/{id}/", "closes_at"): "a closed window's dates are frozen",
     ("PATCH", "/assessment-windows/{id}/", "closes_at"): "a closed window's dates are frozen",
+    # A data-subject request names exactly one person; corrections belong to correction requests.
+    ("POST", "/privacy/requests/", "participant"): "a participant or a user: exactly one of two optional fields",
+    ("POST", "/privacy/requests/", "corrections"): "only with kind correction, and only fields that can be corrected",
+    ("POST", "/privacy/requests/", "received_on"): "a request cannot arrive in the future",
     # One participant per email in the organization: a conditional unique constraint, which
     # Django reports without a code (the other unique rules say `unique` or `unique_together`).
     ("POST", "/participants/", None): "another participant of the organization has this email",

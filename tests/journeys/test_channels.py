@@ -6,11 +6,9 @@
   variable is a form error first) and sets the organization's Solapi account, whose
   secret is never shown again.
 * A mentor logs in to the portal on a phone, follows "How I get messages" from their
-  profile, enters their Slack member id and picks Slack for the weekly digest (English
-  only for now).
+  profile, enters their Slack member id and picks Slack for the weekly digest.
 
-Korean copy of this feature arrives with the coordinator's translation merge: the
-Korean runs assert the page's language and the people's data, the English ones the words.
+Every run asserts the words a person reads, in their language (from the catalogues).
 """
 
 from __future__ import annotations
@@ -20,7 +18,7 @@ import uuid
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.models import Membership
 from notifications import services as notification_services
@@ -62,6 +60,11 @@ def _founder(organization, *, language: str, name: str):
     return EnrollmentFactory(run=run, participant=participant)
 
 
+def say(language: str, text) -> str:
+    with translation.override(language):
+        return str(translation.gettext(str(text)) if isinstance(text, str) else text)
+
+
 @pytest.mark.parametrize(("language", "name"), [("ko", "김민지"), ("en", "Alex Kim")])
 def test_a_founder_picks_kakaotalk_on_a_phone(organization, live_server, browser_for, language, name):
     enrollment = _founder(organization, language=language, name=name)
@@ -75,20 +78,14 @@ def test_a_founder_picks_kakaotalk_on_a_phone(organization, live_server, browser
         assert name in page.inner_text("main")
         assert "+821012345678" in page.inner_text("main")  # the number normalised to E.164
         browser.shot(page, "01-channels")
-        due_today = page.locator("fieldset", has_text=str(Kind.MILESTONE_DUE_TODAY.label) if language == "en" else "")
-        if language == "en":
-            assert due_today.count() == 1
-            due_today.get_by_label("KakaoTalk (text message if it fails)").check()
-            due_today.get_by_label("Email").uncheck()
-        else:
-            # Same controls by value (the Korean labels come with the translation merge).
-            page.check(f"input[name=kind__{Kind.MILESTONE_DUE_TODAY.value}][value=kakao]")
-            page.uncheck(f"input[name=kind__{Kind.MILESTONE_DUE_TODAY.value}][value=email]")
+        due_today = page.locator("fieldset", has_text=say(language, Kind.MILESTONE_DUE_TODAY.label))
+        assert due_today.count() == 1
+        due_today.get_by_label(say(language, "KakaoTalk (text message if it fails)")).check()
+        due_today.get_by_label(say(language, "Email"), exact=True).uncheck()
         page.locator("form button[type=submit]").click()
         page.wait_for_selector("#channels-saved")
         browser.shot(page, "02-saved")
-        if language == "en":
-            assert "Saved. Messages will come the way you chose." in page.inner_text("#channels-saved")
+        assert say(language, "Saved. Messages will come the way you chose.") in page.inner_text("#channels-saved")
         assert page.is_checked(f"input[name=kind__{Kind.MILESTONE_DUE_TODAY.value}][value=kakao]")
     profile = ChannelProfile.objects.for_organization(organization).get(email=enrollment.participant.email)
     assert profile.choices[Kind.MILESTONE_DUE_TODAY.value] == [Channel.KAKAO.value]
@@ -151,36 +148,38 @@ def test_a_program_manager_registers_a_kakaotalk_template_and_the_solapi_account
     assert (template.kind, template.language) == (Kind.MILESTONE_DUE_TODAY.value, language)
 
 
-def test_a_mentor_picks_slack_for_the_weekly_digest_in_the_portal(organization, live_server, browser_for):
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_a_mentor_picks_slack_for_the_weekly_digest_in_the_portal(organization, live_server, browser_for, language):
     notification_services.channel_credentials_update(organization=organization, slack_bot_token="xoxb-journey-token")
-    user = UserFactory(email=f"mentor-{uuid.uuid4().hex[:6]}@hanbit.test", name="Sam Lee", language="en")
+    user = UserFactory(email=f"mentor-{uuid.uuid4().hex[:6]}@hanbit.test", name="Sam Lee", language=language)
     user.set_password(PASSWORD)
     user.save()
     MentorFactory(organization=organization, user=user)
     url = live_server.url
     digest = f"input[name=kind__{Kind.DIGEST_MENTOR.value}]"
-    with browser_for("channels-mentor-en") as browser:
-        page = browser.page(locale="en-GB")  # a phone
+    with browser_for(f"channels-mentor-{language}") as browser:
+        page = browser.page(locale="ko-KR" if language == "ko" else "en-GB")  # a phone
         page.goto(f"{url}/mentor/login/")
         page.fill("input[name=username]", user.email)
         page.fill("input[name=password]", PASSWORD)
         page.locator("button[type=submit]").last.click()
         page.wait_for_url(f"{url}/mentor/")
-        page.locator("nav.portal-nav a", has_text="Profile").click()
+        page.locator("nav.portal-nav a", has_text=say(language, "Profile")).click()
         page.locator("#my-channels a").click()
         page.wait_for_url(f"{url}/mentor/channels/")
-        assert page.evaluate("document.documentElement.lang") == "en"
-        assert "has not connected its Slack workspace" not in page.inner_text("main")
+        assert page.evaluate("document.documentElement.lang") == language
+        assert page.locator("#slack-unavailable").count() == 0  # the workspace is connected
+        assert say(language, "Where to reach me") in page.inner_text("main")
         assert page.is_checked(f"{digest}[value=email]")  # the organization's default
         browser.shot(page, "01-channels")
         page.fill("input[name=slack_member_id]", "U012AB3CD")
-        weekly = page.get_by_role("group", name=str(Kind.DIGEST_MENTOR.label))
+        weekly = page.get_by_role("group", name=say(language, Kind.DIGEST_MENTOR.label))
         weekly.get_by_label("Slack").check()
-        weekly.get_by_label("Email").uncheck()
+        weekly.get_by_label(say(language, "Email"), exact=True).uncheck()
         page.locator("#mentor-channels button[type=submit]").click()
         page.wait_for_selector(".messages li")
         browser.shot(page, "02-saved")
-        assert "Your channel choices are saved." in page.inner_text(".messages")
+        assert say(language, "Your channel choices are saved.") in page.inner_text(".messages")
         assert page.is_checked(f"{digest}[value=slack]") and not page.is_checked(f"{digest}[value=email]")
         assert page.input_value("input[name=slack_member_id]") == "U012AB3CD"
         # The page fits a phone: nothing wider than the screen.

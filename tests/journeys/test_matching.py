@@ -115,7 +115,11 @@ def test_a_program_manager_proposes_swaps_and_accepts(cohort, live_server, brows
         reasons = minji_row.locator("ul.reasons").inner_text()
         assert say(language, "both: %(industry)s", industry=say(language, "B2B SaaS")) in reasons
         assert "가격 코칭 연습" in reasons  # the mentor's shared goal, in the mentor's words
-        assert say(language, "%(free)d of %(capacity)d seats free", free=2, capacity=2) in reasons
+        with translation.override(language):
+            seats = translation.ngettext(
+                "%(free)d of %(capacity)d seat free", "%(free)d of %(capacity)d seats free", 2
+            ) % {"free": 2, "capacity": 2}
+        assert seats in reasons
         browser.shot(page, "01-review")
 
         # Swap the two mentors, then swap back: the table follows.
@@ -152,7 +156,7 @@ def test_a_mentor_fills_in_their_matching_profile_on_a_phone(cohort, live_server
         page.click("button[type=submit]")
         page.wait_for_url(f"{url}/mentor/")
         page.click(f"nav.portal-nav >> text={say(language, 'Matching')}")
-        page.wait_for_url(f"{url}{reverse('mentors:matching_profile')}")
+        page.wait_for_url(f"{url}{reverse('matching_portal:matching_profile')}")
         assert page.locator("html").get_attribute("lang") == language
         assert page.locator("h1").inner_text() == say(language, "My matching profile")
         assert "Coaching first-time founders" in page.locator(".goal-row").inner_text()
@@ -206,36 +210,40 @@ def test_a_founder_states_needs_and_ranked_choices_from_their_home_link(cohort, 
     assert [p.mentor_id for p in ranks] == [legal.pk, pricing.pk]
 
 
-def test_a_mentor_ranks_two_mentees_on_a_phone(cohort, live_server, browser_for):
-    # English only for now: the Korean catalogues of this page are being written.
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_a_mentor_ranks_two_mentees_on_a_phone(cohort, live_server, browser_for, language):
+    def chosen(count):
+        with translation.override(language):
+            return translation.ngettext("%(count)s chosen", "%(count)s chosen", count) % {"count": count}
+
     organization, run = cohort["organization"], cohort["run"]
     minji, junho = cohort["founders"]
-    user = _user("ranking.mentor@hanbit.test", "정하늘", "en")
+    user = _user(f"ranking.mentor.{language}@hanbit.test", "정하늘", language)
     mentor = MentorFactory(organization=organization, user=user)
     url = live_server.url
-    with browser_for("matching-mentor-ranks-en") as browser:
-        page = browser.page(locale="en-US")
+    with browser_for(f"matching-mentor-ranks-{language}") as browser:
+        page = browser.page(locale="ko-KR" if language == "ko" else "en-US")
         page.goto(f"{url}/mentor/login/")
         page.fill("input[name=username]", user.email)
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(f"{url}/mentor/")
-        page.click("nav.portal-nav >> text=Matching")
-        page.wait_for_url(f"{url}{reverse('mentors:matching_profile')}")
+        page.click(f"nav.portal-nav >> text={say(language, 'Matching')}")
+        page.wait_for_url(f"{url}{reverse('matching_portal:matching_profile')}")
         run_card = page.locator(f"#run-{run.pk}")
-        assert "0 chosen" in run_card.inner_text()
+        assert chosen(0) in run_card.inner_text()
         run_card.locator("a.button").click()
-        page.wait_for_url(f"{url}{reverse('mentors:mentee_preferences', args=[run.pk])}")
-        assert page.locator("h1").inner_text() == "Mentees I would like"
-        assert page.locator("nav.portal-nav a.active").inner_text() == "Matching"
-        assert "You have not chosen anyone in this run yet." in page.locator("#my-choices").inner_text()
-        assert "Pricing" in page.locator(f"#mentee-{minji.pk}").inner_text()  # what the founder needs
+        page.wait_for_url(f"{url}{reverse('matching_portal:mentee_preferences', args=[run.pk])}")
+        assert page.locator("h1").inner_text() == say(language, "Mentees I would like")
+        assert page.locator("nav.portal-nav a.active").inner_text() == say(language, "Matching")
+        assert say(language, "You have not chosen anyone in this run yet.") in page.locator("#my-choices").inner_text()
+        assert say(language, "Pricing") in page.locator(f"#mentee-{minji.pk}").inner_text()  # what the founder needs
         page.select_option("select[name=choice_1]", str(junho.pk))
         page.select_option("select[name=choice_2]", str(minji.pk))
         browser.shot(page, "01-ranking")
         page.click("#mentee-preferences button[type=submit]")
         page.wait_for_load_state()
-        assert page.locator(".messages").inner_text().strip() == "Your choices for this run are saved."
+        assert page.locator(".messages").inner_text().strip() == say(language, "Your choices for this run are saved.")
         assert page.locator("#my-choices ol li").all_inner_texts() == ["이준호", "김민지"]
         assert page.locator("select[name=choice_1]").input_value() == str(junho.pk)
         assert page.locator("select[name=choice_2]").input_value() == str(minji.pk)
@@ -246,10 +254,12 @@ def test_a_mentor_ranks_two_mentees_on_a_phone(cohort, live_server, browser_for)
         page.select_option("select[name=choice_3]", str(junho.pk))
         page.click("#mentee-preferences button[type=submit]")
         page.wait_for_load_state()
-        assert page.locator(".field.has-error .errorlist").inner_text().strip() == "You chose this mentee already."
+        assert page.locator(".field.has-error .errorlist").inner_text().strip() == say(
+            language, "You chose this mentee already."
+        )
         assert page.locator("#my-choices ol li").all_inner_texts() == ["이준호", "김민지"]
 
-        page.goto(f"{url}{reverse('mentors:matching_profile')}")
-        assert "2 chosen" in page.locator(f"#run-{run.pk}").inner_text()
+        page.goto(f"{url}{reverse('matching_portal:matching_profile')}")
+        assert chosen(2) in page.locator(f"#run-{run.pk}").inner_text()
     ranks = Preference.objects.for_organization(organization).filter(mentor=mentor, side=Preference.Side.MENTOR)
     assert [p.enrollment_id for p in ranks.order_by("rank")] == [junho.pk, minji.pk]

@@ -59,7 +59,12 @@ def founder(transactional_db, live_server, settings):
 def _link_in_outbox(enrollment) -> str:
     organization = enrollment.organization
     notification_services.notifications_plan(organization=organization, respect_send_window=False)
-    bodies = Notification.objects.for_organization(organization).filter(recipient=enrollment.participant.email)
+    # A milestone reminder (its link opens the progress page); the welcome email links the home page.
+    bodies = (
+        Notification.objects.for_organization(organization)
+        .filter(recipient=enrollment.participant.email, kind__startswith="milestone_")
+        .order_by("id")
+    )
     for body in bodies.values_list("body_text", flat=True):
         found = re.search(r"https?://\S+/p/[^\s/]+/", body)
         if found:

@@ -57,7 +57,7 @@ def founders(organization, run):
 
 
 def _url(run):
-    return reverse("mentors:mentee_preferences", args=[run.pk])
+    return reverse("matching_portal:mentee_preferences", args=[run.pk])
 
 
 def _choices(organization, run, mentor):
@@ -126,7 +126,7 @@ def test_a_garbled_id_is_a_form_error_not_a_server_error(portal, organization, r
 
 def test_a_garbled_or_unknown_run_is_404(portal, run, founders):
     assert portal.get("/mentor/matching/runs/abc/").status_code == 404
-    assert portal.get(reverse("mentors:mentee_preferences", args=[run.pk + 10_000])).status_code == 404
+    assert portal.get(reverse("matching_portal:mentee_preferences", args=[run.pk + 10_000])).status_code == 404
 
 
 def test_an_enrollment_of_another_organization_cannot_be_chosen(
@@ -238,7 +238,7 @@ def test_the_matching_profile_lists_the_runs_open_for_matching(
     finished = RunFactory(program=program, name="2025 가을 기수", status=Run.Status.FINISHED)
     EnrollmentFactory(run=finished)
     services.mentor_preferences_set(organization=organization, run=run, mentor=portal_mentor, enrollments=founders[:2])
-    page = portal.get(reverse("mentors:matching_profile"))
+    page = portal.get(reverse("matching_portal:matching_profile"))
     body = page.content.decode()
     assert [row["run"] for row in page.context["runs"]] == [run]
     assert page.context["runs"][0]["chosen"] == 2

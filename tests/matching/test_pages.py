@@ -115,7 +115,7 @@ def test_a_mentor_edits_their_matching_profile_and_sees_their_goals(portal, port
     DevelopmentGoalFactory(
         mentor=portal_mentor, title="Coach on pricing", practice_areas=["pricing"], visibility="shared"
     )
-    url = reverse("mentors:matching_profile")
+    url = reverse("matching_portal:matching_profile")
     page = portal.get(url)
     assert page.status_code == 200 and "Coach on pricing" in page.content.decode()
     response = portal.post(
@@ -132,14 +132,14 @@ def test_a_mentor_edits_their_matching_profile_and_sees_their_goals(portal, port
 
 
 def test_an_unknown_area_is_a_form_error_and_nothing_is_saved(portal, portal_mentor):
-    response = portal.post(reverse("mentors:matching_profile"), {"expertise_areas": ["astrology"]})
+    response = portal.post(reverse("matching_portal:matching_profile"), {"expertise_areas": ["astrology"]})
     assert response.status_code == 200 and response.context["form"].errors["expertise_areas"]
     portal_mentor.refresh_from_db()
     assert portal_mentor.expertise_areas == []
 
 
 def test_someone_who_is_not_a_mentor_here_gets_no_matching_profile(admin_client_for, other_program_manager):
-    response = admin_client_for(other_program_manager).get(reverse("mentors:matching_profile"))
+    response = admin_client_for(other_program_manager).get(reverse("matching_portal:matching_profile"))
     assert response.status_code == 403
 
 

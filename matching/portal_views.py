@@ -3,11 +3,11 @@
 What the matching of ``matching/`` reads about a mentor: the areas they can help with,
 industries, stages and languages (fixed lists, so overlaps with a participant's needs can
 be computed), beside the development goals they want to practise on; and, per run open for
-matching, the mentees they would like (``/mentor/matching/runs/<id>/``). Kept apart from
-``views.py`` only to keep that module about the portal's pages of old.
+matching, the mentees they would like (``/mentor/matching/runs/<id>/``). Mounted under the
+portal by ``matching/portal_urls.py``: ``matching`` depends on ``mentors``, never the other way.
 
 The ranking page writes through ``matching.services.mentor_preferences_set``, the one write
-path of a mentor's choices; this module is the one place where ``mentors`` reads ``matching``.
+path of a mentor's choices.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def matching_profile(request):
             _form_errors_from(form, error)
         else:
             messages.success(request, _("Your matching profile is saved."))
-            return redirect("mentors:matching_profile")
+            return redirect("matching_portal:matching_profile")
     goals = [
         {"goal": goal, "areas": [label_of(Area, code) for code in goal.practice_areas]}
         for goal in selectors.goals_for_mentor(organization=request.organization, mentor=mentor)
@@ -55,7 +55,7 @@ def matching_profile(request):
         for run in matching_selectors.runs_open_for_matching(organization=request.organization)
     ]
     context = {"form": form, "goals": goals, "mentor": mentor, "runs": runs}
-    return render(request, "mentors/matching_profile.html", context)
+    return render(request, "matching/mentor_profile.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -85,7 +85,7 @@ def mentee_preferences(request, run_id: int):
             _form_errors_from(form, error)
         else:
             messages.success(request, _("Your choices for this run are saved."))
-            return redirect("mentors:mentee_preferences", run_id=run.pk)
+            return redirect("matching_portal:mentee_preferences", run_id=run.pk)
     context = {
         "run": run,
         "form": form,
@@ -102,4 +102,4 @@ def mentee_preferences(request, run_id: int):
         ],
         "takes_mentees": mentor.status in matching_selectors.MATCHABLE_MENTOR_STATUSES,
     }
-    return render(request, "mentors/mentee_preferences.html", context)
+    return render(request, "matching/mentee_preferences.html", context)
