@@ -6,23 +6,27 @@ invitation through the outbox; after the time, the mentor turns the booking into
 mentoring session with notes. Once with an English mentor and a Korean participant, once
 the other way round.
 
-Korean pages are checked by their ``lang`` and structure (and the people's Korean names);
-Korean wording of the new strings arrives with the coordinator's catalogue merge.
+A program manager then finds the bookings of a run and of a mentor in the admin and
+cancels one; both people get the cancellation. Every page is checked in the person's
+language, with the words of the catalogues.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from core.models import Membership
-from mentors.models import MentoringSession
+from mentors.models import Mentor, MentoringSession
 from notifications import services as notification_services
 from notifications.models import Kind, Notification
+from officehours import services as officehours_services
 from officehours.models import OfficeHourBooking
 from programs import links
 from programs import services as program_services
@@ -34,6 +38,19 @@ from tests.fixtures.browser import DESKTOP, PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 PASSWORD = "office-hours-journey-pass"
+
+
+def say(language: str, msgid: str, **values) -> str:
+    with translation.override(language):
+        text = translation.gettext(msgid)
+    return text % values if values else text
+
+
+def fixed_words(language: str, msgid: str) -> str:
+    """The longest run of a translated message's own words between its placeholders."""
+    with translation.override(language):
+        text = translation.gettext(msgid)
+    return max((part.strip() for part in re.split(r"%\(\w+\)s", text)), key=len)
 
 
 def world(live_server, settings, mentor_language: str, participant_language: str):
@@ -102,9 +119,12 @@ def test_a_mentor_publishes_a_mentee_books_on_a_phone_and_it_becomes_a_session(
         mentor_page.locator("form.card button[type=submit]").click()
         assert mentor_page.locator(".messages li").is_visible()
         assert mentor_page.locator(".card.slot").count() == 1
-        if mentor_language == "en":
-            assert "Office hours published." in mentor_page.locator(".messages").inner_text()
-            assert "Every week from" in mentor_page.locator(".card.slot").inner_text()
+        assert (
+            say(mentor_language, "Office hours published. Your mentees can book them from their home page.")
+            in mentor_page.locator(".messages").inner_text()
+        )
+        every_week = fixed_words(mentor_language, "Every week from %(start)s until %(until)s")
+        assert every_week in mentor_page.locator(".card.slot").inner_text()
         browser.shot(mentor_page, "02-mentor-slots")
 
         # 2. The mentee opens the home link on a phone and books the first time.
@@ -121,9 +141,11 @@ def test_a_mentor_publishes_a_mentee_books_on_a_phone_and_it_becomes_a_session(
         assert phone.locator("p.notice").is_visible()
         assert phone.locator(".card.my-booking").count() == 1
         assert phone.locator(".card.free-time").count() == 2
-        if participant_language == "en":
-            assert "Booked." in phone.locator("p.notice").inner_text()
-            assert "You can cancel until" in phone.locator(".card.my-booking").inner_text()
+        assert phone.locator("p.notice").inner_text().strip() == say(
+            participant_language, "Booked. You and your mentor will get a calendar invitation by email."
+        )
+        cancel_until = fixed_words(participant_language, "You can cancel until %(deadline)s.")
+        assert cancel_until in phone.locator(".card.my-booking").inner_text()
         browser.shot(phone, "04-participant-booked")
         # The phone page fits the screen (no sideways scrolling).
         assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -156,3 +178,74 @@ def test_a_mentor_publishes_a_mentee_books_on_a_phone_and_it_becomes_a_session(
     assert session.duration_minutes == 45 and session.topics == "가격 페이지 피드백"
     booking.refresh_from_db()
     assert (booking.status, booking.session_id) == ("held", session.pk)
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_a_program_manager_sees_bookings_per_run_and_mentor_and_cancels_one(
+    transactional_db, live_server, settings, browser_for, language
+):
+    organization, mentor_user, enrollment = world(live_server, settings, "en", "ko")
+    mentor = Mentor.objects.for_organization(organization).get(user=mentor_user)
+    slot = officehours_services.slot_publish(
+        organization=organization,
+        mentor=mentor,
+        title="Pricing",
+        starts_at=timezone.now().replace(microsecond=0) + datetime.timedelta(days=4),
+        duration_minutes=30,
+        location="Startup campus, room 3",
+    )
+    booking = officehours_services.booking_create(
+        organization=organization, enrollment=enrollment, slot_id=slot.pk, starts_at=slot.starts_at, topic="가격"
+    )
+    # Another organization's booking: never on this organization's pages.
+    other_org, other_mentor_user, other_enrollment = world(live_server, settings, "en", "ko")
+    other_mentor = Mentor.objects.for_organization(other_org).get(user=other_mentor_user)
+    other_slot = officehours_services.slot_publish(
+        organization=other_org,
+        mentor=other_mentor,
+        title="Elsewhere",
+        starts_at=slot.starts_at,
+        duration_minutes=30,
+        location="Another campus",
+    )
+    officehours_services.booking_create(
+        organization=other_org, enrollment=other_enrollment, slot_id=other_slot.pk, starts_at=other_slot.starts_at
+    )
+    pm = UserFactory(email=f"pm-{uuid.uuid4().hex[:6]}@hanbit.test", name="이서연", language=language)
+    pm.set_password(PASSWORD)
+    pm.save()
+    MembershipFactory(organization=organization, user=pm, role=Membership.Role.PROGRAM_MANAGER)
+    mail.outbox.clear()
+    url = live_server.url
+    changelist = reverse("admin:officehours_officehourbooking_changelist")
+    with browser_for(f"office-hours-pm-{language}") as browser:
+        page = browser.page(viewport=DESKTOP, locale="ko-KR" if language == "ko" else "en-US")
+        page.goto(f"{url}/admin/login/")
+        page.fill("input[name=username]", pm.email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("input[type=submit]")
+        page.wait_for_url(f"{url}/admin/")
+        assert page.get_attribute("html", "lang") == language
+        page.goto(f"{url}{changelist}")
+        assert page.locator("#result_list tbody tr").count() == 1  # not the other organization's
+        page.goto(f"{url}{changelist}?run__id__exact={enrollment.run_id}")
+        rows = page.locator("#result_list tbody tr")
+        assert rows.count() == 1 and "김민지" in rows.first.inner_text() and "Sam Lee" in rows.first.inner_text()
+        page.goto(f"{url}{changelist}?mentor={mentor.pk}")
+        assert page.locator("#result_list tbody tr").count() == 1
+        browser.shot(page, "01-bookings-of-a-mentor")
+        page.locator("#result_list tbody tr input.action-select").check()
+        page.select_option("select[name=action]", "cancel_selected")
+        page.locator("button[name=index], input[name=index]").first.click()
+        page.wait_for_load_state()
+        with translation.override(language):
+            done = translation.ngettext("%(n)d booking cancelled.", "%(n)d bookings cancelled.", 1) % {"n": 1}
+        assert done in page.locator(".messagelist").inner_text()
+        browser.shot(page, "02-cancelled")
+    booking.refresh_from_db()
+    assert (booking.status, booking.cancelled_by) == ("cancelled", "manager")
+    cancellations = Notification.objects.for_organization(organization).filter(kind=Kind.OFFICE_HOURS_CANCELLED)
+    assert sorted(cancellations.values_list("recipient", flat=True)) == sorted(
+        ["minji@startup.test", mentor_user.email]
+    )
+    assert all("method=CANCEL" in " ".join(m for _c, m in sent.alternatives) for sent in mail.outbox)
