@@ -15,6 +15,7 @@ import datetime
 import json
 import os
 import platform
+import signal
 import sys
 import time
 from pathlib import Path
@@ -97,7 +98,14 @@ def render(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _exit_on_sigterm(signum, frame):  # noqa: ARG001
+    # A stopped run still stops what it started (``finally`` below): a web server or worker
+    # left behind would serve the next run.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", choices=sorted(SIZES), default="large")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))

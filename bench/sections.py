@@ -537,7 +537,15 @@ def reminders(ctx: Context) -> Section:
     with tenant_guard(), rls.organization_context(organization.id):
         # Every milestone of every run is due today: one "due today" reminder per enrollment and milestone.
         Milestone.objects.for_organization(organization).update(due_on=today)
-        services.notification_settings_update(organization=organization, enabled_kinds=[Kind.MILESTONE_DUE_TODAY.value])
+        # Any hour, any day: the bench may run at night in Seoul (quiet hours would hold every row).
+        services.notification_settings_update(
+            organization=organization,
+            enabled_kinds=[Kind.MILESTONE_DUE_TODAY.value],
+            quiet_hours_start=0,
+            quiet_hours_end=0,
+            working_days=[1, 2, 3, 4, 5, 6, 7],
+            skip_public_holidays=False,
+        )
     now = datetime.datetime.now(datetime.UTC)
     started = time.perf_counter()
     with tenant_guard(), rls.organization_context(organization.id):
@@ -780,10 +788,10 @@ def imports(ctx: Context) -> Section:
                     copy.write_row([values.get(column, "") for column in participant_columns])
             with cursor.copy(
                 "COPY programs_enrollment (organization_id, run_id, participant_id, status, success_definition, "
-                "commitments, created_at, updated_at) FROM STDIN"
+                "commitments, needs, industry, stage, mentor_wish, created_at, updated_at) FROM STDIN"
             ) as copy:
                 for pid, row in zip(ids, rows, strict=True):
-                    copy.write_row([copy_org, copy_run_id, pid, "active", row[7], "", now, now])
+                    copy.write_row([copy_org, copy_run_id, pid, "active", row[7], "", Jsonb([]), "", "", "", now, now])
     connection.commit()
     copy_seconds = time.perf_counter() - started
     connection.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -37,7 +38,9 @@ def _bench_database_url(connection) -> str:
 
 def test_smoke_size_prints_every_section_with_constant_query_counts(postgres, tmp_path):
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
-    finished = subprocess.run(
+    # A run that hangs is stopped with SIGTERM, on which it stops the web servers and worker it
+    # started (a worker left behind would take the next run's tasks from the bench's Redis database).
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -51,10 +54,22 @@ def test_smoke_size_prints_every_section_with_constant_query_counts(postgres, tm
         ],
         cwd=BASE_DIR,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=SMOKE_TIMEOUT_SECONDS,
+        start_new_session=True,
     )
+    try:
+        stdout, stderr = process.communicate(timeout=SMOKE_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.terminate()  # the bench stops its web servers and worker on SIGTERM
+        try:
+            stdout, stderr = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+        pytest.fail(f"the smoke bench did not finish in {SMOKE_TIMEOUT_SECONDS} s:\n{stdout[-3000:]}\n{stderr[-3000:]}")
+    finished = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     assert finished.returncode == 0, finished.stderr[-4000:]
 
     for heading in (
