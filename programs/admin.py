@@ -736,7 +736,7 @@ def _assignment_form(base, *, run_of, enrollment_of):
 def _save_assignments_through_service(formset, *, run, enrollment_of) -> None:
     instances = formset.save(commit=False)  # sets deleted_objects too (a run added with no assignments has none)
     for obj in formset.deleted_objects:
-        obj.delete()
+        services.mentor_unassign(organization=run.organization, assignment=obj)
     for instance in instances:
         if instance.pk is None:
             services.mentor_assign(
@@ -769,6 +769,13 @@ class MentorAssignmentAdmin(TenantAdmin):
             run_of=lambda form, cleaned: cleaned.get("run"),
             enrollment_of=lambda form, cleaned: cleaned.get("enrollment"),
         )
+
+    def delete_model(self, request, obj):
+        services.mentor_unassign(organization=obj.organization, assignment=obj)
+
+    def delete_queryset(self, request, queryset):
+        for assignment in queryset:
+            services.mentor_unassign(organization=assignment.organization, assignment=assignment)
 
 
 # --- milestones, check-ins, help requests -----------------------------------------------
@@ -894,9 +901,12 @@ class HelpRequestAdmin(TenantAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            if "status" in form.changed_data and obj.status == HelpRequest.Status.RESOLVED and not obj.resolved_at:
-                obj.resolved_at = timezone.now()
+            resolving = "status" in form.changed_data and obj.status == HelpRequest.Status.RESOLVED
+            if resolving:
+                obj.status = form.initial["status"]  # resolved below, through the service
             super().save_model(request, obj, form, change)
+            if resolving:
+                services.help_request_resolve(organization=obj.organization, help_request=obj)
             return
         saved = services.help_request_create(
             organization=obj.enrollment.organization,

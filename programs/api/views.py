@@ -226,6 +226,9 @@ class MentorAssignmentViewSet(TenantModelViewSet):
     ordering_fields = ["created_at"]
     ordering = ["id"]
 
+    def perform_destroy(self, instance):
+        services.mentor_unassign(organization=self.organization, assignment=instance)
+
 
 class MilestoneFilter(filters.FilterSet):
     due_before = filters.DateFilter(field_name="due_on", lookup_expr="lte")

@@ -413,3 +413,44 @@ def test_sidebar_filters_through_a_relation_path_list_only_the_organizations_run
     ]
     assert run.name in choices and second.name in choices
     assert other_run.name not in choices
+
+
+def test_resolving_a_help_request_on_its_admin_page_goes_through_the_service(pm_client, enrollment):
+    help_request = HelpRequestFactory(enrollment=enrollment)
+    url = reverse("admin:programs_helprequest_change", args=[help_request.pk])
+    data = {
+        "enrollment": enrollment.pk,
+        "act": help_request.act,
+        "impact": help_request.impact,
+        "desired_outcome": help_request.desired_outcome,
+        "status": "resolved",
+        "replies-TOTAL_FORMS": 0,
+        "replies-INITIAL_FORMS": 0,
+        "replies-2-TOTAL_FORMS": 0,
+        "replies-2-INITIAL_FORMS": 0,
+    }
+    response = pm_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    help_request.refresh_from_db()
+    assert help_request.status == "resolved" and help_request.resolved_at is not None
+
+
+def test_unassigning_a_mentor_in_the_admin_removes_only_that_assignment(pm_client, run, program_mentor, other_run):
+    mine = MentorAssignmentFactory(run=run, mentor=program_mentor, enrollment=EnrollmentFactory(run=run))
+    kept = MentorAssignmentFactory(run=run, mentor=program_mentor, enrollment=EnrollmentFactory(run=run))
+    foreign = MentorAssignmentFactory(
+        run=other_run, mentor=ProgramsMentorFactory(organization=other_run.organization), enrollment=None
+    )
+    changelist = reverse("admin:programs_mentorassignment_changelist")
+    response = pm_client.post(
+        changelist,
+        {"action": "delete_selected", "_selected_action": [mine.pk, foreign.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert set(MentorAssignment.objects.filter(pk__in=[mine.pk, kept.pk, foreign.pk]).values_list("pk", flat=True)) == {
+        kept.pk,
+        foreign.pk,  # another organization's id in the selection changes nothing there
+    }
+    delete = reverse("admin:programs_mentorassignment_delete", args=[kept.pk])
+    assert pm_client.post(delete, {"post": "yes"}).status_code == 302
+    assert not MentorAssignment.objects.filter(pk=kept.pk).exists()

@@ -326,3 +326,15 @@ def test_the_schema_documents_the_programs_endpoints(pm_api):
     for endpoint in ENDPOINTS:
         assert f"/api/v1/orgs/{{org_slug}}/{endpoint}/" in schema
     assert "move-deadline" in schema
+
+
+def test_deleting_a_mentor_assignment_unassigns_through_the_service(pm_api, organization, run, program_mentor):
+    from core.models import AuditEvent
+    from programs.models import MentorAssignment
+    from tests.factories.programs import EnrollmentFactory, MentorAssignmentFactory
+
+    assignment = MentorAssignmentFactory(run=run, mentor=program_mentor, enrollment=EnrollmentFactory(run=run))
+    response = pm_api.delete(url(organization, "mentor-assignments", assignment.pk))
+    assert response.status_code == 204
+    assert not MentorAssignment.objects.filter(pk=assignment.pk).exists()
+    assert AuditEvent.objects.filter(organization=organization, object_id=str(assignment.pk), action="delete").exists()
