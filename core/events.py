@@ -10,6 +10,7 @@ the Standard Webhooks envelope ``{"type", "timestamp", "data"}``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 EVENT_TYPES = (
@@ -25,12 +26,26 @@ EVENT_TYPES = (
 )
 
 
+# The webhook outbox lives in ``integrations``, which registers it at start-up
+# (``IntegrationsConfig.ready``): core imports no app. Without one, events go nowhere.
+_record: Callable[..., None] | None = None
+_subscribed: Callable[..., object] | None = None
+
+
+def register_event_sink(*, record: Callable[..., None], subscriptions: Callable[..., object]) -> None:
+    """``record(organization=, event=, payload=)`` keeps an event.
+
+    ``subscriptions(organization=, event=)`` says whether anyone wants it.
+    """
+    global _record, _subscribed
+    _record, _subscribed = record, subscriptions
+
+
 def event_emit(*, organization, event: str, payload: dict[str, Any]) -> None:
     if event not in EVENT_TYPES:
         raise ValueError(f"Unknown event type: {event}")
-    from integrations.services import webhook_event_record  # the outbox lives in integrations
-
-    webhook_event_record(organization=organization, event=event, payload=payload)
+    if _record is not None:
+        _record(organization=organization, event=event, payload=payload)
 
 
 def events_subscribed(*, organization, events) -> set[str]:
@@ -40,9 +55,9 @@ def events_subscribed(*, organization, events) -> set[str]:
     :func:`event_emit` for events nobody listens to, instead of one subscription
     lookup per row. One query per event type, whatever the number of rows.
     """
-    from integrations.selectors import webhook_subscriptions_for_event
-
     unknown = set(events) - set(EVENT_TYPES)
     if unknown:
         raise ValueError(f"Unknown event types: {sorted(unknown)}")
-    return {event for event in events if webhook_subscriptions_for_event(organization=organization, event=event)}
+    if _subscribed is None:
+        return set()
+    return {event for event in events if _subscribed(organization=organization, event=event)}

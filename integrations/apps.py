@@ -9,9 +9,24 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete
 
-        from core import metrics
+        from core import events, metrics
+        from core.api import extensions
+        from integrations import idempotency
         from integrations.models import ApiKey, WebhookDelivery
-        from integrations.services import api_key_deleted
+        from integrations.selectors import webhook_subscriptions_for_event
+        from integrations.services import api_key_deleted, webhook_event_record
+
+        # core's event_emit and API bases reach the webhook outbox and idempotent POSTs through
+        # these registrations (core imports no app).
+        events.register_event_sink(record=webhook_event_record, subscriptions=webhook_subscriptions_for_event)
+        extensions.register_idempotency(
+            extensions.IdempotencyHooks(
+                begin=idempotency.idempotency_begin,
+                finish=idempotency.idempotency_finish,
+                replay=idempotency.IdempotentReplay,
+                max_key_length=idempotency.MAX_KEY_LENGTH,
+            )
+        )
 
         # Keys go with their organization (CASCADE); the key's user must not outlive them active.
         post_delete.connect(api_key_deleted, sender=ApiKey, dispatch_uid="integrations.api_key_deleted")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from core.api.scopes import APP_GROUPS, scope_group_for_view  # noqa: F401 (the permission check's part)
+
 # Resource groups, in the order the admin shows them. App labels map to a group of
 # the same name except where a friendlier one reads better.
 SCOPE_GROUPS: dict[str, object] = {
@@ -20,7 +22,6 @@ SCOPE_GROUPS: dict[str, object] = {
     "notifications": _("Notifications"),
     "webhooks": _("Webhook subscriptions and deliveries"),
 }
-APP_GROUPS = {"core": "organization", "integrations": "webhooks"}
 ACCESS_LEVELS = ("read", "write")
 
 
@@ -40,11 +41,3 @@ def scope_choices() -> list[tuple[str, str]]:
 def invalid_scopes(scopes) -> list[str]:
     valid = set(all_scopes())
     return [str(scope) for scope in scopes if scope not in valid]
-
-
-def scope_group_for_view(view) -> str:
-    explicit = getattr(view, "api_scope_group", None)
-    if explicit:
-        return explicit
-    app_label = type(view).__module__.split(".", 1)[0]
-    return APP_GROUPS.get(app_label, app_label)

@@ -15,7 +15,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from core import rls, selectors, services
-from core.api import lean
+from core.api import extensions, lean
 from core.api.filters import BOOLEAN_MESSAGE, query_boolean
 from core.api.parsers import ApiJSONParser
 from core.api.permissions import OrganizationRolePermission, api_key_of
@@ -36,7 +36,7 @@ class TenantViewSetMixin:
     * the role needed per HTTP method comes from ``role_map`` (see
       :class:`OrganizationRolePermission`); for API keys, the scope
       ``<api_scope_group>:read|write`` (the group defaults to the app's, see
-      ``integrations.scopes``);
+      ``core.api.scopes``);
     * ``get_queryset`` is always ``model.objects.for_organization(organization)``,
       refined by the ``safely_get_queryset(queryset)`` hook; another organization's
       object therefore answers 404;
@@ -133,15 +133,13 @@ class TenantViewSetMixin:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         self._idempotency_record = None
-        if request.method == "POST" and "Idempotency-Key" in request.headers:
-            from integrations.idempotency import idempotency_begin
-
-            self._idempotency_record = idempotency_begin(request=request, organization=self.organization)
+        hooks = extensions.idempotency()
+        if hooks is not None and request.method == "POST" and "Idempotency-Key" in request.headers:
+            self._idempotency_record = hooks.begin(request=request, organization=self.organization)
 
     def handle_exception(self, exc):
-        from integrations.idempotency import IdempotentReplay
-
-        if isinstance(exc, IdempotentReplay):
+        hooks = extensions.idempotency()
+        if hooks is not None and isinstance(exc, hooks.replay):
             return exc.response
         return super().handle_exception(exc)
 
@@ -149,10 +147,8 @@ class TenantViewSetMixin:
         response = super().finalize_response(request, response, *args, **kwargs)
         record = getattr(self, "_idempotency_record", None)
         if record is not None:
-            from integrations.idempotency import idempotency_finish
-
             self._idempotency_record = None
-            idempotency_finish(record=record, response=response)
+            extensions.idempotency().finish(record=record, response=response)
         return response
 
     def paginate_queryset(self, queryset):

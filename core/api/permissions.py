@@ -3,6 +3,7 @@
 from django.utils.translation import gettext as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from core.api.scopes import scope_group_for_view
 from core.models import Membership
 
 
@@ -52,8 +53,6 @@ class OrganizationRolePermission(BasePermission):
         return needed is not None and membership.role >= needed
 
     def _api_key_allows(self, api_key, request, view) -> bool:
-        from integrations.scopes import scope_group_for_view
-
         needed = self._needed_role(request, view)
         if needed is None or needed > Membership.Role.PROGRAM_MANAGER:
             self.message = _("API keys cannot do this; sign in as a person with the right role.")

@@ -80,19 +80,25 @@ class TenantAutoSchema(AutoSchema):
         return super().map_parsers()
 
     def get_override_parameters(self):
+        from core.api import extensions
         from core.api.base import TenantViewSetMixin
         from core.models import ArchivableTenantModel
-        from integrations.idempotency import MAX_KEY_LENGTH
 
         parameters = list(super().get_override_parameters())
         if not isinstance(self.view, TenantViewSetMixin):
             return parameters
-        if self.method == "POST":
+        hooks = extensions.idempotency()
+        if self.method == "POST" and hooks is not None:
             parameters.append(
                 OpenApiParameter(
                     name="Idempotency-Key",
                     # What integrations.idempotency accepts: 1 to 255 characters, not only blanks.
-                    type={"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": NOT_BLANK_PATTERN},
+                    type={
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": hooks.max_key_length,
+                        "pattern": NOT_BLANK_PATTERN,
+                    },
                     location=OpenApiParameter.HEADER,
                     required=False,
                     description=(

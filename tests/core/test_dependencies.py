@@ -1,0 +1,76 @@
+"""The direction of dependencies between the project's apps (docs/ARCHITECTURE.md).
+
+Read from the source (every ``import`` and ``from ... import``, also inside functions, which
+is where cycles hide): ``core`` is the base layer and imports no app, and no new cycle
+between two apps appears. The cycles that exist today are listed below as debt (issue #17);
+the list must shrink, never grow: a listed cycle that has gone fails the test too, so the
+list stays true.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = sorted(path.parent.name for path in ROOT.glob("*/apps.py"))
+
+# The project's configuration still lives in core (#17 moves it to its own package): settings
+# name every app, and the URL conf and Celery app mount them. Nothing else of core may.
+CONFIGURATION = {"core/settings", "core/urls.py", "core/celery.py", "core/wsgi.py", "core/asgi.py"}
+
+# Pairs of apps that import each other today (debt of #17; never add to this list).
+KNOWN_CYCLES = {
+    frozenset({"assessments", "notifications"}),
+    frozenset({"assessments", "programs"}),
+    frozenset({"mentors", "programs"}),
+    frozenset({"notifications", "programs"}),
+    frozenset({"officehours", "programs"}),
+}
+
+
+def _imports() -> dict[tuple[str, str], list[str]]:
+    """(importing app, imported app) -> the files where it happens."""
+    found: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for app in APPS:
+        for path in (ROOT / app).rglob("*.py"):
+            relative = path.relative_to(ROOT).as_posix()
+            if "/migrations/" in relative:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                for name in names:
+                    target = name.split(".", 1)[0]
+                    if target in APPS and target != app:
+                        found[(app, target)].append(relative)
+    return found
+
+
+def test_core_imports_no_app():
+    offenders = [
+        f"{where} imports {target}"
+        for (app, target), files in _imports().items()
+        if app == "core"
+        for where in files
+        if not any(where == item or where.startswith(item + "/") for item in CONFIGURATION)
+    ]
+    assert offenders == []
+
+
+def test_no_new_cycle_between_apps_and_the_known_ones_are_still_true():
+    imports = _imports()
+    cycles = {frozenset({a, b}) for a, b in itertools.combinations(APPS, 2) if (a, b) in imports and (b, a) in imports}
+    new = {
+        " <-> ".join(sorted(pair)): sorted({*imports[tuple(sorted(pair))], *imports[tuple(sorted(pair))[::-1]]})[:4]
+        for pair in cycles - KNOWN_CYCLES
+    }
+    assert new == {}, "a new cycle between apps"
+    gone = sorted(" <-> ".join(sorted(pair)) for pair in KNOWN_CYCLES - cycles)
+    assert gone == [], "these cycles are gone: take them off KNOWN_CYCLES"
