@@ -19,12 +19,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from core.forms import form_errors_from
 from matching import selectors as matching_selectors
 from matching import services as matching_services
 from matching.forms import MentorPreferencesForm
 from matching.models import MAX_RANK
 from mentors import forms, selectors, services
-from mentors.views import _form_errors_from, mentor_required
+from mentors.views import mentor_required
 from mentors.vocabulary import Area, label_of
 
 
@@ -41,7 +42,7 @@ def matching_profile(request):
                 **{name: form.cleaned_data[name] for name in services.MATCHING_PROFILE_FIELDS},
             )
         except ValidationError as error:
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
         else:
             messages.success(request, _("Your matching profile is saved."))
             return redirect("matching_portal:matching_profile")
@@ -82,7 +83,7 @@ def mentee_preferences(request, run_id: int):
                 organization=organization, run=run, mentor=mentor, enrollments=form.cleaned_data["enrollments"]
             )
         except ValidationError as error:
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
         else:
             messages.success(request, _("Your choices for this run are saved."))
             return redirect("matching_portal:mentee_preferences", run_id=run.pk)

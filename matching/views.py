@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods
 
+from core.forms import form_errors_from
 from core.links import organization_id_reader, signed_link_page
 from matching import selectors, services
 from matching.forms import ParticipantPreferencesForm
@@ -46,12 +47,6 @@ def _problem(request, status: int) -> HttpResponse:
         )
     response["Content-Language"] = language
     return response
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    for field, messages in getattr(error, "message_dict", {None: error.messages}).items():
-        target = {"mentors": "choice_1"}.get(field, field)
-        form.add_error(target if target in form.fields else None, messages)
 
 
 @require_http_methods(["GET", "POST"])
@@ -109,7 +104,7 @@ def participant_preferences(request, token: str):
                         organization=organization, enrollment=enrollment, mentors=form.cleaned_data["mentors"]
                     )
             except ValidationError as error:
-                _apply_errors(form, error)
+                form_errors_from(form, error, field_map={"mentors": "choice_1"})
             else:
                 url = reverse("matching:participant_preferences", args=[token])
                 return HttpResponseRedirect(f"{url}?saved=1&lang={language}")

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import sso
+from core.forms import form_errors_from
 from core.links import organization_id_reader, signed_link_page
 from core.middleware import ACTIVE_ORGANIZATION_SESSION_KEY
 from core.models import Organization
@@ -37,15 +38,6 @@ LANGUAGE_COOKIE = "django_language"
 
 def _base_url(request) -> str:
     return request.build_absolute_uri("/")
-
-
-def _form_errors_from(form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form (unknown fields become form-wide errors)."""
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def mentor_required(view):
@@ -155,7 +147,7 @@ def profile(request):
                     **{name: form.cleaned_data[name] for name in services.PROFILE_FIELDS},
                 )
         except ValidationError as error:
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
         else:
             messages.success(request, _("Your profile is saved."))
             return redirect("mentors:profile")
@@ -206,7 +198,7 @@ def goal_create(request):
                 organization=request.organization, mentor=request.mentor, key_results=key_results, **form.cleaned_data
             )
         except ValidationError as error:
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
         else:
             messages.success(request, _("Goal created. Check in whenever you make progress."))
             return redirect("mentors:goal_detail", goal_id=goal.pk)
@@ -230,7 +222,7 @@ def goal_edit(request, goal_id: int):
                 _save_key_results(request, goal, formset)
         except ValidationError as error:
             goal.refresh_from_db()
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
         else:
             messages.success(request, _("Goal saved."))
             return redirect("mentors:goal_detail", goal_id=goal.pk)
@@ -290,7 +282,7 @@ def goal_check_in(request, goal_id: int):
                 status=form.cleaned_data["status"],
             )
         except ValidationError as error:
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
         else:
             messages.success(request, _("Check-in saved."))
             return redirect("mentors:goal_detail", goal_id=goal.pk)
@@ -398,7 +390,7 @@ def approach_edit(request, run_id: int):
         try:
             services.approach_save(organization=organization, mentor=mentor, run=run, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
         else:
             messages.success(request, _("Your approach for this run is saved."))
             return redirect("mentors:home")
@@ -441,7 +433,7 @@ def session_create(request):
                 organization=organization, mentor=mentor, attendees=attendees, base_url=_base_url(request), **data
             )
         except ValidationError as error:
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
         else:
             messages.success(request, _("Session logged. The mentees present are asked to rate it."))
             return redirect("mentors:session_detail", session_id=session.pk)
@@ -503,7 +495,7 @@ def _invitation_accept_page(request, organization, invitation, token: str):
             if hasattr(error, "error_dict") and "password" in error.message_dict:
                 form.add_error("password1", error.message_dict["password"])
             else:
-                _form_errors_from(form, error)
+                form_errors_from(form, error)
         else:
             if user is None:
                 login(request, mentor.user, backend="django.contrib.auth.backends.ModelBackend")
@@ -555,7 +547,7 @@ def _session_rate_page(request, session, participant):
                 comment=form.cleaned_data["comment"].strip(),
             )
         except ValidationError as error:
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
         else:
             return render(request, "mentors/rating_thanks.html", {"session": session})
     return render(request, "mentors/rating_form.html", {"session": session, "form": form, "participant": participant})

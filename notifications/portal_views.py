@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from core.forms import form_errors_from
 from mentors.views import mentor_required
 from notifications import selectors, services
 from notifications.forms import StaffChannelsForm
@@ -35,15 +36,6 @@ MENTOR_KINDS = [
     Kind.SURVEY_REMINDER,
     Kind.DIGEST_MENTOR,
 ]
-
-
-def _put_errors_on(form, error: ValidationError) -> None:
-    """The model's errors (via the service) on the form's fields; any other as a form-wide error."""
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 @mentor_required
@@ -77,7 +69,7 @@ def mentor_channels(request):
                 teams_webhook_url=form.cleaned_data.get("teams_webhook_url") or None,
             )
         except ValidationError as error:
-            _put_errors_on(form, error)
+            form_errors_from(form, error)
         else:
             messages.success(request, _("Your channel choices are saved."))
             return redirect("mentors:channels")

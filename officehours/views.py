@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.forms import form_errors_from
 from core.links import organization_id_reader, signed_link_page
 from mentors.views import mentor_required
 from officehours import forms, selectors, services
@@ -25,14 +26,6 @@ from programs import links as participant_links
 from programs.models import Enrollment
 
 SUPPORTED_LANGUAGES = ("ko", "en")
-
-
-def _form_errors_from(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _zone(organization) -> zoneinfo.ZoneInfo:
@@ -70,7 +63,7 @@ def slot_create(request):
         except ValidationError as error:
             if hasattr(error, "error_dict") and "starts_at" in error.error_dict:
                 error = ValidationError({"date": error.error_dict.pop("starts_at"), **error.error_dict})
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
         else:
             messages.success(request, _("Office hours published. Your mentees can book them from their home page."))
             return redirect("officehours:mentor_home")
@@ -102,7 +95,7 @@ def slot_edit(request, slot_id: int):
         try:
             services.slot_update(organization=request.organization, slot=slot, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
         else:
             messages.success(request, _("Saved. Anyone booked was sent the updated invitation."))
             return redirect("officehours:mentor_home")
@@ -152,7 +145,7 @@ def booking_session(request, booking_id: int):
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            _form_errors_from(form, error)
+            form_errors_from(form, error)
         else:
             messages.success(request, _("Session logged. The participant is asked to rate it."))
             return redirect("mentors:session_detail", session_id=session.pk)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_base import TenantAdmin, active_organization
+from core.forms import form_errors_from
 from core.models import Membership, User
 from privacy import selectors, services
 from privacy.models import DataSubjectRequest, PrivacySettings
@@ -49,11 +50,7 @@ class DataSubjectRequestForm(forms.ModelForm):
                 data.get("kind"), data.get("corrections"), participant=data.get("participant"), user=data.get("user")
             )
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for name, errors in error.error_dict.items():
-                    self.add_error(name if name in self.fields else None, errors)
-            else:
-                self.add_error(None, error)
+            form_errors_from(self, error)
         return data
 
 

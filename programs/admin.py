@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_base import TenantAdmin, TenantInline, TenantStackedInline
+from core.forms import form_errors_from
 from mentors.models import Mentor
 from programs import imports, links, planning, selectors, services
 from programs.forms import DeadlineMoveForm, ImportUploadForm, PlanForm
@@ -726,8 +727,7 @@ def _assignment_form(base, *, run_of, enrollment_of):
                         organization=run.organization, run=run, mentor=mentor, enrollment=enrollment_of(self, cleaned)
                     )
                 except ValidationError as error:
-                    for field, errors in error.message_dict.items():
-                        self.add_error(field if field in self.fields else None, errors)
+                    form_errors_from(self, error)
             return cleaned
 
     return MentorAssignmentForm

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
+from core.forms import form_errors_from
 from core.links import organization_id_reader, signed_link_page
 from core.models import Organization
 from programs import links, selectors, services
@@ -127,7 +128,7 @@ def _home(request, organization, enrollment, context):
                 organization=organization, enrollment=enrollment, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            form_errors_from(form, error)
         else:
             return _saved_redirect(request, "commitments", "my-commitments")
     home = selectors.participant_home(organization=organization, enrollment=enrollment)
@@ -149,18 +150,13 @@ def _home(request, organization, enrollment, context):
     return context
 
 
-def _apply_service_errors(form, error: ValidationError) -> None:
-    for field, messages in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages)
-
-
 def _check_in(request, organization, enrollment, context):
     form = CheckInForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.check_in_create(organization=organization, enrollment=enrollment, **form.cleaned_data)
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            form_errors_from(form, error)
         else:
             return _saved_redirect(request)
     context["form"] = form
@@ -173,7 +169,7 @@ def _help(request, organization, enrollment, context):
         try:
             services.help_request_create(organization=organization, enrollment=enrollment, **form.cleaned_data)
         except ValidationError as error:
-            _apply_service_errors(form, error)
+            form_errors_from(form, error)
         else:
             return _saved_redirect(request)
     context["form"] = form
@@ -205,7 +201,7 @@ def _progress(request, organization, enrollment, context):
                         note=posted.cleaned_data["note"],
                     )
                 except ValidationError as error:
-                    _apply_service_errors(posted, error)
+                    form_errors_from(posted, error)
                 else:
                     return _saved_redirect(request)
     forms_by_row = []

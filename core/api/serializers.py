@@ -30,6 +30,14 @@ def django_to_drf_errors(error: DjangoValidationError) -> ValidationError:
     return ValidationError({"non_field_errors": _details(error.error_list)})
 
 
+def call_service(service, **kwargs):
+    """Run a service; its ValidationError becomes a 400 with field errors (the API's one way)."""
+    try:
+        return service(**kwargs)
+    except DjangoValidationError as error:
+        raise django_to_drf_errors(error) from error
+
+
 class RFC3339DateTimeField(serializers.DateTimeField):
     """A datetime as RFC 3339: in the current time zone, or in UTC (``Z``) when that zone's offset has seconds.
 

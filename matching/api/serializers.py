@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.serializers import ApiModelSerializer, StrictCharField, TenantModelSerializer, django_to_drf_errors
+from core.api.serializers import (
+    ApiModelSerializer,
+    StrictCharField,
+    TenantModelSerializer,
+    call_service,
+)
 from matching import services
 from matching.models import Conflict, Preference, Proposal, ProposedPair
 from matching.reasons import reason_text
 from programs.models import Run
-
-
-def call_service(service, **kwargs):
-    """Run a service; its ValidationError becomes a 400 with field errors."""
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as error:
-        raise django_to_drf_errors(error) from error
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.serializers import ApiModelSerializer, StrictCharField, TenantModelSerializer, django_to_drf_errors
+from core.api.serializers import (
+    ApiModelSerializer,
+    StrictCharField,
+    TenantModelSerializer,
+    call_service,
+)
 from mentors import selectors, services
 from mentors.models import (
     DevelopmentGoal,
@@ -19,14 +23,6 @@ from mentors.models import (
     MentorInvitation,
 )
 from programs.models import Enrollment
-
-
-def _call(service, **kwargs):
-    """Run a service; its ValidationError becomes a 400 with field errors."""
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as error:
-        raise django_to_drf_errors(error) from error
 
 
 class MentorSerializer(TenantModelSerializer):
@@ -64,7 +60,7 @@ class MentorInvitationSerializer(TenantModelSerializer):
 
     def create(self, validated_data):
         request = self.context["request"]
-        invitation, _token = _call(
+        invitation, _token = call_service(
             services.invitation_create,
             organization=self.context["organization"],
             invited_by=request.user if request.user.is_authenticated else None,
@@ -106,10 +102,10 @@ class KeyResultSerializer(TenantModelSerializer):
         return goal
 
     def create(self, validated_data):
-        return _call(services.key_result_add, organization=self.context["organization"], **validated_data)
+        return call_service(services.key_result_add, organization=self.context["organization"], **validated_data)
 
     def update(self, instance, validated_data):
-        return _call(
+        return call_service(
             services.key_result_update, organization=self.context["organization"], key_result=instance, **validated_data
         )
 
@@ -168,7 +164,7 @@ class DevelopmentGoalSerializer(TenantModelSerializer):
                 {"non_field_errors": [_("Only mentors of the organization keep development goals.")]}
             )
         key_results = validated_data.pop("new_key_results", [])
-        return _call(
+        return call_service(
             services.goal_create,
             organization=self.context["organization"],
             mentor=mentor,
@@ -185,7 +181,9 @@ class DevelopmentGoalSerializer(TenantModelSerializer):
             raise serializers.ValidationError(
                 {"non_field_errors": [_("This goal is archived. Restore it before changing it or checking in.")]}
             )
-        return _call(services.goal_update, organization=self.context["organization"], goal=instance, **validated_data)
+        return call_service(
+            services.goal_update, organization=self.context["organization"], goal=instance, **validated_data
+        )
 
 
 @extend_schema_field({"$ref": "#/components/schemas/DevelopmentGoalStatusEnum"})
@@ -239,7 +237,7 @@ class GoalCheckInSerializer(TenantModelSerializer):
         return cleaned
 
     def create(self, validated_data):
-        return _call(services.goal_check_in, organization=self.context["organization"], **validated_data)
+        return call_service(services.goal_check_in, organization=self.context["organization"], **validated_data)
 
 
 class MentoringSessionSerializer(TenantModelSerializer):
@@ -298,7 +296,7 @@ class MentoringSessionSerializer(TenantModelSerializer):
         if mentor is None:
             raise serializers.ValidationError({"mentor": [_("Choose the mentor who held the session.")]})
         request = self.context["request"]
-        session = _call(
+        session = call_service(
             services.session_log,
             organization=self.context["organization"],
             mentor=mentor,
@@ -310,7 +308,7 @@ class MentoringSessionSerializer(TenantModelSerializer):
 
     def update(self, instance, validated_data):
         validated_data.pop("mentor", None)
-        session = _call(
+        session = call_service(
             services.session_update,
             organization=self.context["organization"],
             session=instance,

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from core.api.serializers import ApiModelSerializer, TenantModelSerializer, django_to_drf_errors
+from core.api.serializers import ApiModelSerializer, TenantModelSerializer, call_service
 from core.models import User
 from privacy import selectors, services
 from privacy.models import DataSubjectRequest, PrivacySettings
-
-
-def call_service(service, **kwargs):
-    """Run a service; its ValidationError becomes a 400 with field errors."""
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as error:
-        raise django_to_drf_errors(error) from error
 
 
 class DataSubjectRequestSerializer(TenantModelSerializer):

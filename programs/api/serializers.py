@@ -7,7 +7,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.serializers import StrictBooleanField, StrictCharField, TenantModelSerializer, django_to_drf_errors
+from core.api.serializers import (
+    StrictBooleanField,
+    StrictCharField,
+    TenantModelSerializer,
+    call_service,
+    django_to_drf_errors,
+)
 from programs import services
 from programs.models import (
     CheckIn,
@@ -24,14 +30,6 @@ from programs.models import (
     Team,
     TeamMembership,
 )
-
-
-def call_service(service, **kwargs):
-    """Run a service; its ValidationError becomes a 400 with field errors."""
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as error:
-        raise django_to_drf_errors(error) from error
 
 
 class ProgramSerializer(TenantModelSerializer):

@@ -1,0 +1,21 @@
+"""Form helpers shared by the admin, the portal and the signed-link pages."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+
+def form_errors_from(form, error: ValidationError, *, field_map: dict[str, str] | None = None) -> None:
+    """Put a service's ``ValidationError`` on ``form``: per field where the form has the field
+    (``field_map`` renames a service's field to the form's), the rest as form-wide errors.
+
+    The one way a service's error becomes a form error (the API's is
+    :func:`core.api.serializers.call_service`). Adding an error removes the field from
+    ``cleaned_data``, as Django does.
+    """
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, messages in error.message_dict.items():
+        target = (field_map or {}).get(field, field)
+        form.add_error(target if target in form.fields else None, messages)
