@@ -6,7 +6,6 @@ import datetime
 import secrets
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from urllib.parse import urljoin
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -24,6 +23,7 @@ from core import services as core_services
 from core.audit import audit_record_bulk
 from core.events import event_emit
 from core.models import Membership, Organization, User
+from core.public_url import public_url
 from mentors import selectors
 from mentors.models import (
     DevelopmentGoal,
@@ -52,11 +52,6 @@ GOAL_FIELDS = (
 PROFILE_FIELDS = ("bio", "motivation", "expertise", "availability", "capacity", "other_affiliations")
 MATCHING_PROFILE_FIELDS = ("expertise_areas", "industries", "stages", "languages")
 SESSION_FIELDS = ("held_on", "duration_minutes", "topics", "notes", "next_steps")
-
-
-def public_base_url(base_url: str | None = None) -> str:
-    """Where links in emails point: the request's host when there is one."""
-    return base_url or getattr(settings, "PUBLIC_BASE_URL", "http://127.0.0.1:8000/")
 
 
 def _send_in_language(*, language: str, to: str, subject, template: str, context: dict) -> None:
@@ -170,9 +165,9 @@ def invitation_create(
             earlier.expires_at = now
         audit_record_bulk(instances=superseded, created=False, update_fields=["expires_at"])
     invitation.save()
-    link = urljoin(
-        public_base_url(base_url),
+    link = public_url(
         reverse("mentors:invitation_accept", kwargs={"org_slug": organization.slug, "token": token}),
+        base_url=base_url,
     )
     context = {"invitation": invitation, "organization": organization, "link": link, "inviter": invited_by}
     if not send_email:
@@ -605,7 +600,7 @@ def session_update(
 
 def session_rating_link(*, session: MentoringSession, participant, base_url: str | None = None) -> str:
     token = selectors.session_rating_token(session=session, participant=participant)
-    return urljoin(public_base_url(base_url), reverse("mentors:session_rate", kwargs={"token": token}))
+    return public_url(reverse("mentors:session_rate", kwargs={"token": token}), base_url=base_url)
 
 
 def session_rating_requests_send(*, organization: Organization, session_id: int, base_url: str | None = None) -> int:

@@ -10,15 +10,13 @@ import logging
 
 from django.urls import NoReverseMatch, reverse
 
-from notifications.selectors import public_base_url
+from core.public_url import public_base_url, public_url
 
 logger = logging.getLogger(__name__)
 
 
 def absolute(path: str) -> str:
-    if not path or path.startswith(("http://", "https://")):
-        return path
-    return public_base_url() + path
+    return public_url(path) if path else path
 
 
 def _reverse(name: str, *args, **kwargs) -> str:

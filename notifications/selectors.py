@@ -13,7 +13,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.conf import settings as django_settings
 from django.db.models import Max, Q, QuerySet
 
 from core.models import Membership, Organization
@@ -436,11 +435,6 @@ def runs_for_preview(*, organization: Organization) -> QuerySet:
     from programs.models import Run
 
     return Run.objects.for_organization(organization).select_related("program").order_by("-starts_on", "name")
-
-
-def public_base_url() -> str:
-    """The address people reach the platform at, for links in messages."""
-    return getattr(django_settings, "PUBLIC_BASE_URL", "http://127.0.0.1:8000/").rstrip("/")
 
 
 # --- Survey response rates -------------------------------------------------------------------

@@ -9,7 +9,7 @@ notifications outbox in the same transaction, keyed so that it exists once:
 from __future__ import annotations
 
 import datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.public_url import public_base_url, public_url
 from mentors import services as mentor_services
 from notifications import selectors as notification_selectors
 from notifications import services as notification_services
@@ -304,7 +305,7 @@ def subject_key(booking) -> str:
 
 
 def _domain() -> str:
-    return urlsplit(notification_selectors.public_base_url()).hostname or "localhost"
+    return urlsplit(public_base_url()).hostname or "localhost"
 
 
 def participant_booking_link(enrollment) -> str:
@@ -312,11 +313,11 @@ def participant_booking_link(enrollment) -> str:
     from programs.links import participant_token
 
     path = reverse("officehours:participant", kwargs={"token": participant_token(enrollment)})
-    return urljoin(notification_selectors.public_base_url() + "/", path.lstrip("/"))
+    return public_url(path)
 
 
 def _mentor_link() -> str:
-    return urljoin(notification_selectors.public_base_url() + "/", reverse("officehours:mentor_home").lstrip("/"))
+    return public_url(reverse("officehours:mentor_home"))
 
 
 def _people(booking) -> tuple[Person, Person]:
