@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
 import datetime
 
 from django import forms
@@ -92,6 +93,11 @@ class MilestoneTemplateInline(TenantInline):
     model = MilestoneTemplate
     fields = ["name", "days_before_deadline", "deliverable"]
     ordering = ["-days_before_deadline"]
+
+
+# The request whose change form is being drawn, for read-only fields that need its address
+# (absolute links). Per thread and task, unlike an attribute on the shared ModelAdmin.
+_current_request: contextvars.ContextVar = contextvars.ContextVar("programs_admin_request", default=None)
 
 
 @admin.register(Program)
@@ -257,7 +263,7 @@ class RunAdmin(TenantAdmin):
     def calendar_feed(self, obj):
         if obj is None or obj.pk is None:
             return ""
-        url = calendar_url(self._request, obj)
+        url = calendar_url(_current_request.get(), obj)
         return format_html(
             '<input type="text" readonly value="{}" style="width: 40em" data-select-on-click>'
             '<div class="help">{} <a href="{}">{}</a></div>',
@@ -268,7 +274,7 @@ class RunAdmin(TenantAdmin):
         )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        self._request = request
+        _current_request.set(request)
         return super().get_form(request, obj, change, **kwargs)
 
     def save_formset(self, request, form, formset, change):
@@ -659,7 +665,7 @@ class EnrollmentAdmin(TenantAdmin):
     def participant_links(self, obj):
         if obj is None or obj.pk is None:
             return ""
-        request = self._request
+        request = _current_request.get()
         rows = [
             (label, request.build_absolute_uri(links.participant_link(obj, purpose)))
             for purpose, label in (
@@ -682,7 +688,7 @@ class EnrollmentAdmin(TenantAdmin):
         )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        self._request = request
+        _current_request.set(request)
         return super().get_form(request, obj, change, **kwargs)
 
     def save_model(self, request, obj, form, change):

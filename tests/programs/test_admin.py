@@ -454,3 +454,16 @@ def test_unassigning_a_mentor_in_the_admin_removes_only_that_assignment(pm_clien
     delete = reverse("admin:programs_mentorassignment_delete", args=[kept.pk])
     assert pm_client.post(delete, {"post": "yes"}).status_code == 302
     assert not MentorAssignment.objects.filter(pk=kept.pk).exists()
+
+
+def test_the_change_pages_keep_no_request_on_the_shared_admin_instances(pm_client, run, enrollment):
+    """A ModelAdmin serves every thread: per-request state on it would show one PM's page to another."""
+    from django.contrib import admin as django_admin
+
+    for model, obj in ((Run, run), (Enrollment, enrollment)):
+        url = reverse(f"admin:programs_{model._meta.model_name}_change", args=[obj.pk])
+        page = pm_client.get(url, HTTP_HOST="localhost")
+        assert page.status_code == 200
+        assert "http://localhost/p/" in page.content.decode()  # links on the requesting host
+        model_admin = django_admin.site._registry[model]
+        assert not any(hasattr(model_admin, name) for name in ("_request", "request"))
