@@ -80,3 +80,11 @@ def test_the_action_counter_of_the_admin_scripts_reads_naturally(viewer, admin_c
     assert "%(cnt)s\\uac1c \\uc911 %(sel)s\\uac1c \\uc120\\ud0dd\\ub428" in catalogue or (
         "%(cnt)s개 중 %(sel)s개 선택됨" in catalogue
     )
+
+
+def test_the_time_zone_note_of_the_date_pickers_reads_as_korean(viewer, admin_client_for):
+    client = admin_client_for(viewer)
+    client.cookies["django_language"] = "ko"
+    catalogue = client.get(reverse("admin:jsi18n")).content.decode().encode().decode("unicode_escape")
+    assert "참고: 지금 계신 곳의 시각이 서버보다 %s시간 늦습니다." in catalogue
+    assert "Note: 서버" not in catalogue  # Django's own, half English
