@@ -13,6 +13,34 @@ def mentor_label(mentor) -> str:
     return f"{mentor} · {areas}" if areas else str(mentor)
 
 
+def add_rank_fields(form, options, *, label, first) -> dict:
+    """Add ``choice_1`` … ``choice_<MAX_RANK>`` selects over ``options``; return them by key."""
+    by_key = {str(option.pk): option for option in options}
+    choices = [("", "—"), *((key, label(option)) for key, option in by_key.items())]
+    labels = [first, _("Second choice"), _("Third choice")]
+    for rank in range(1, MAX_RANK + 1):
+        form.fields[f"choice_{rank}"] = forms.ChoiceField(
+            label=labels[rank - 1] if rank <= len(labels) else _("Choice %(rank)d") % {"rank": rank},
+            choices=choices,
+            required=False,
+        )
+    return by_key
+
+
+def ranked_choices(form, cleaned: dict, by_key: dict, already_chosen) -> list:
+    """The chosen options, first choice first; one chosen twice is an error on its later select."""
+    chosen = []
+    for rank in range(1, MAX_RANK + 1):
+        key = cleaned.get(f"choice_{rank}")
+        if not key:
+            continue
+        if by_key[key] in chosen:
+            form.add_error(f"choice_{rank}", already_chosen)
+            continue
+        chosen.append(by_key[key])
+    return chosen
+
+
 class ParticipantPreferencesForm(forms.Form):
     """A participant's needs in this run and up to three mentors, first choice first (phone-friendly)."""
 
@@ -34,27 +62,11 @@ class ParticipantPreferencesForm(forms.Form):
 
     def __init__(self, *args, mentors=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.mentors = {str(mentor.pk): mentor for mentor in mentors}
-        choices = [("", "—"), *((key, mentor_label(mentor)) for key, mentor in self.mentors.items())]
-        for rank in range(1, MAX_RANK + 1):
-            self.fields[f"choice_{rank}"] = forms.ChoiceField(
-                label=[_("First choice of mentor"), _("Second choice"), _("Third choice")][rank - 1],
-                choices=choices,
-                required=False,
-            )
+        self.mentors = add_rank_fields(self, mentors, label=mentor_label, first=_("First choice of mentor"))
 
     def clean(self):
         cleaned = super().clean()
-        chosen = []
-        for rank in range(1, MAX_RANK + 1):
-            key = cleaned.get(f"choice_{rank}")
-            if not key:
-                continue
-            if self.mentors[key] in chosen:
-                self.add_error(f"choice_{rank}", _("You chose this mentor already."))
-                continue
-            chosen.append(self.mentors[key])
-        cleaned["mentors"] = chosen
+        cleaned["mentors"] = ranked_choices(self, cleaned, self.mentors, _("You chose this mentor already."))
         return cleaned
 
 
@@ -72,26 +84,9 @@ class MentorPreferencesForm(forms.Form):
 
     def __init__(self, *args, enrollments=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.enrollments = {str(enrollment.pk): enrollment for enrollment in enrollments}
-        choices = [("", "—"), *((key, mentee_label(enrollment)) for key, enrollment in self.enrollments.items())]
-        labels = [_("First choice of mentee"), _("Second choice"), _("Third choice")]
-        for rank in range(1, MAX_RANK + 1):
-            self.fields[f"choice_{rank}"] = forms.ChoiceField(
-                label=labels[rank - 1] if rank <= len(labels) else _("Choice %(rank)d") % {"rank": rank},
-                choices=choices,
-                required=False,
-            )
+        self.enrollments = add_rank_fields(self, enrollments, label=mentee_label, first=_("First choice of mentee"))
 
     def clean(self):
         cleaned = super().clean()
-        chosen = []
-        for rank in range(1, MAX_RANK + 1):
-            key = cleaned.get(f"choice_{rank}")
-            if not key:
-                continue
-            if self.enrollments[key] in chosen:
-                self.add_error(f"choice_{rank}", _("You chose this mentee already."))
-                continue
-            chosen.append(self.enrollments[key])
-        cleaned["enrollments"] = chosen
+        cleaned["enrollments"] = ranked_choices(self, cleaned, self.enrollments, _("You chose this mentee already."))
         return cleaned
