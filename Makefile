@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-export DJANGO_SETTINGS_MODULE ?= core.settings.local
+export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
 .PHONY: setup run test lint bench messages clean db-roles
 
@@ -40,7 +40,7 @@ db-roles: setup
 	$(BIN)/python manage.py setup_database_roles
 
 test: setup
-	DJANGO_SETTINGS_MODULE=core.settings.test $(BIN)/pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest $(PYTEST_ARGS)
 
 # Benchmarks against raw baselines on PostgreSQL (docs/performance.md). BENCH_SIZE=smoke runs in
 # seconds; the database (BENCH_DATABASE_URL, default bench_cohort) is created and dropped by the run.

@@ -1,4 +1,4 @@
-"""Gunicorn settings read from the working directory (``gunicorn core.wsgi:application``).
+"""Gunicorn settings read from the working directory (``gunicorn config.wsgi:application``).
 
 Only what the metrics need (core/metrics.py): with ``PROMETHEUS_MULTIPROC_DIR`` set,
 the workers add up their figures in that directory, which must start empty, and a

@@ -6,7 +6,7 @@ import os
 
 from celery import Task
 
-from core.celery import app
+from config.celery import app
 
 COUNTER_KEY = "bench:noop"
 _redis = None

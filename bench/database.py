@@ -47,7 +47,7 @@ def migrations_hash() -> str:
     """Our migrations, and what decides the third-party ones (pinned packages, installed apps)."""
     digest = hashlib.sha256()
     # core/rls.py: migrate creates the policies and the lookup functions it defines.
-    for name in ("requirements.txt", "core/settings/base.py", "core/rls.py"):
+    for name in ("requirements.txt", "config/settings/base.py", "core/rls.py"):
         digest.update((BASE_DIR / name).read_bytes())
     for path in sorted(BASE_DIR.glob("*/migrations/*.py")):
         if ".venv" in path.parts:

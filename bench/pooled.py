@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         ):
             port = free_port()
             gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync"]
-            gunicorn += ["--log-level", "warning", "--bind", f"127.0.0.1:{port}", "core.wsgi:application"]
+            gunicorn += ["--log-level", "warning", "--bind", f"127.0.0.1:{port}", "config.wsgi:application"]
             name = f"web-{label}-{workers}"
             process = processes.start(name, gunicorn, {"DATABASE_URL": url, "DATABASE_POOLER": pooler})
             started_servers.append((label, workers, name, process, port))

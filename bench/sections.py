@@ -165,7 +165,7 @@ def api_throughput(ctx: Context) -> list[Section]:
     processes = ctx.processes
     organization = str(ctx.dataset.organization_id)
     # All three start at once (each imports its application in every worker), then all must answer.
-    web = processes.gunicorn("web", "core.wsgi:application")
+    web = processes.gunicorn("web", "config.wsgi:application")
     baseline = processes.gunicorn(
         "baseline",
         "bench.baseline_app:application",

@@ -11,8 +11,8 @@ import os
 os.environ.setdefault("SECRET_KEY", "bench-only-not-secret-" + "x" * 40)
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
-from core.settings.production import *  # noqa: E402, F403
-from core.settings.production import STORAGES  # noqa: E402
+from config.settings.production import *  # noqa: E402, F403
+from config.settings.production import STORAGES  # noqa: E402
 
 DEBUG = False
 SESSION_COOKIE_SECURE = False

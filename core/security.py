@@ -1,7 +1,7 @@
 """Log-in protection (django-axes): what a person sees when their log-ins are paused.
 
 Five wrong passwords in a row for one account from one address pause log-ins for that
-account from that address for 15 minutes (``AXES_*`` in core/settings/base.py). The
+account from that address for 15 minutes (``AXES_*`` in config/settings/base.py). The
 admin and the mentor portal share it; API keys are not passwords and are not counted.
 """
 

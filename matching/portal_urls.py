@@ -1,4 +1,4 @@
-"""The mentor's matching pages in the portal, mounted at /mentor/matching/ (core/urls.py).
+"""The mentor's matching pages in the portal, mounted at /mentor/matching/ (config/urls.py).
 
 They live in ``matching`` (which depends on ``mentors``), not in ``mentors/urls.py``, so that
 ``mentors`` never imports ``matching``.

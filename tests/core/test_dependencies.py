@@ -17,10 +17,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 APPS = sorted(path.parent.name for path in ROOT.glob("*/apps.py"))
 
-# The project's configuration still lives in core (#17 moves it to its own package): settings
-# name every app, and the URL conf and Celery app mount them. Nothing else of core may.
-CONFIGURATION = {"core/settings", "core/urls.py", "core/celery.py", "core/wsgi.py", "core/asgi.py"}
-
 # Pairs of apps that import each other today (debt of #17; never add to this list).
 KNOWN_CYCLES = {
     frozenset({"assessments", "notifications"}),
@@ -48,20 +44,33 @@ def _imports() -> dict[tuple[str, str], list[str]]:
                     continue
                 for name in names:
                     target = name.split(".", 1)[0]
-                    if target in APPS and target != app:
+                    if target in (*APPS, "config") and target != app:
                         found[(app, target)].append(relative)
     return found
 
 
 def test_core_imports_no_app():
     offenders = [
-        f"{where} imports {target}"
-        for (app, target), files in _imports().items()
-        if app == "core"
-        for where in files
-        if not any(where == item or where.startswith(item + "/") for item in CONFIGURATION)
+        f"{where} imports {target}" for (app, target), files in _imports().items() if app == "core" for where in files
     ]
     assert offenders == []
+
+
+def test_no_app_imports_the_project_configuration():
+    """``config`` (settings, URLs, Celery app) names and mounts the apps, never the reverse."""
+    offenders = [
+        f"{where} imports config"
+        for (app, target), files in _imports().items()
+        if target == "config"
+        for where in files
+    ]
+    assert offenders == []
+
+
+def test_the_configuration_package_is_not_an_app():
+    assert (ROOT / "config" / "settings" / "base.py").exists()
+    assert not (ROOT / "config" / "apps.py").exists()
+    assert "config" not in APPS
 
 
 def test_no_new_cycle_between_apps_and_the_known_ones_are_still_true():

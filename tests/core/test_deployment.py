@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_production_settings_pass_check_deploy_without_warnings():
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "core.settings.production",
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "x7$Kq!9vLm2#Zp8RtY4wNc6&Hj1Fd3Bs5Gx0Ue-Ai+Oo_Ll=Mm",
         "ALLOWED_HOSTS": "cohort.example.com",
     }

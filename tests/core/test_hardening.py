@@ -82,7 +82,7 @@ def _in_production(code: str) -> dict:
     """Run ``code`` (which prints one JSON line) under production settings in a fresh interpreter."""
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "core.settings.production",
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "x7$Kq!9vLm2#Zp8RtY4wNc6&Hj1Fd3Bs5Gx0Ue-Ai+Oo_Ll=Mm",
         "ALLOWED_HOSTS": "testserver",
     }

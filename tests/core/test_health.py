@@ -17,7 +17,7 @@ from tests.notifications.smtp_sink import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
-    "DJANGO_SETTINGS_MODULE": "core.settings.production",
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "SECRET_KEY": "x7$Kq!9vLm2#Zp8RtY4wNc6&Hj1Fd3Bs5Gx0Ue-Ai+Oo_Ll=Mm",
     "ALLOWED_HOSTS": "testserver",
 }

@@ -69,7 +69,7 @@ def test_production_writes_one_json_object_per_line():
     )
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "core.settings.production",
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "x7$Kq!9vLm2#Zp8RtY4wNc6&Hj1Fd3Bs5Gx0Ue-Ai+Oo_Ll=Mm",
         "ALLOWED_HOSTS": "testserver",
     }

@@ -160,7 +160,7 @@ def production_web(postgres, redis_url, tmp_path):
         key: value for key, value in os.environ.items() if not key.startswith("PYTEST") and key != "TEST_DATABASE_NAME"
     }
     env.update(
-        DJANGO_SETTINGS_MODULE="core.settings.production",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
         DATABASE_URL=_app_database_url(),
         REDIS_URL=redis_url,
         SECRET_KEY=secrets.token_urlsafe(40),
@@ -171,7 +171,7 @@ def production_web(postgres, redis_url, tmp_path):
     )
     log = tmp_path / "gunicorn.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "3", "--bind", f"127.0.0.1:{port}", "core.wsgi:application"],
+        [sys.executable, "-m", "gunicorn", "--workers", "3", "--bind", f"127.0.0.1:{port}", "config.wsgi:application"],
         cwd=BASE_DIR,
         env=env,
         stdout=log.open("wb"),

@@ -76,7 +76,7 @@ class Processes:
     def start(self, name: str, *args: str, extra_env: dict | None = None) -> subprocess.Popen:
         log = self.workdir / f"{name}.log"
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "core", *args],
+            [sys.executable, "-m", "celery", "-A", "config", *args],
             cwd=BASE_DIR,
             env={**self.env, **(extra_env or {})},
             stdout=log.open("wb"),
@@ -155,7 +155,7 @@ def _environment(broker_url: str, smtp_url: str, **extra: str) -> dict:
         if not key.startswith(("PYTEST", "NOTIFICATIONS_", "CELERY_")) and key != "TEST_DATABASE_NAME"
     }
     env.update(
-        DJANGO_SETTINGS_MODULE="core.settings.test",
+        DJANGO_SETTINGS_MODULE="config.settings.test",
         DATABASE_URL=_database_url(),
         REDIS_URL=broker_url,
         CELERY_BROKER_URL=broker_url,

@@ -168,10 +168,10 @@ def pgbouncer(django_db_setup):
 
 
 def _production_database_settings(**environment: str) -> dict:
-    """``DATABASES["default"]`` of core.settings.production, as a process with ``environment`` reads it."""
+    """``DATABASES["default"]`` of config.settings.production, as a process with ``environment`` reads it."""
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "core.settings.production",
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "x7$Kq!9vLm2#Zp8RtY4wNc6&Hj1Fd3Bs5Gx0Ue-Ai+Oo_Ll=Mm",
         "DATABASE_URL": "postgres://cohort_app@pgbouncer.internal:6432/cohort",
         **environment,
@@ -179,7 +179,7 @@ def _production_database_settings(**environment: str) -> dict:
     if "DATABASE_POOLER" not in environment:
         env.pop("DATABASE_POOLER", None)
     script = (
-        "import json; from core.settings import production as s; d = s.DATABASES['default']; "
+        "import json; from config.settings import production as s; d = s.DATABASES['default']; "
         "print(json.dumps({k: d.get(k) for k in ('HOST', 'PORT', 'DISABLE_SERVER_SIDE_CURSORS', 'OPTIONS', "
         "'CONN_MAX_AGE', 'ATOMIC_REQUESTS')}))"
     )
@@ -205,10 +205,10 @@ def test_database_pooler_pgbouncer_turns_off_what_transaction_pooling_cannot_car
     direct = _production_database_settings()
     assert not direct.get("DISABLE_SERVER_SIDE_CURSORS")  # without a pooler: unchanged
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings.production", "SECRET_KEY": "x" * 50}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": "x" * 50}
     env["DATABASE_POOLER"] = "pgpool"
     result = subprocess.run(
-        [sys.executable, "-c", "import core.settings.production"],
+        [sys.executable, "-c", "import config.settings.production"],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -4,11 +4,11 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.local")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 # Every task runs in one transaction with the row-level-security context of its
 # organization_id argument (see core.rls.TenantTask).
-app = Celery("core", task_cls="core.rls:TenantTask")
+app = Celery("config", task_cls="core.rls:TenantTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
