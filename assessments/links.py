@@ -11,16 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core import signing
 from django.urls import reverse
+
+from core.links import LinkInvalid, SignedLink
 
 SELF_ASSESSMENT_SALT = "assessments.self-assessment"
 SURVEY_SALT = "assessments.value-survey"
 LINK_MAX_AGE = timedelta(days=120)
+#: o: organization, w: window, e: enrollment.
+SELF_ASSESSMENT_LINK = SignedLink(salt=SELF_ASSESSMENT_SALT, claims=("w", "e"), max_age=LINK_MAX_AGE)
+#: o: organization, s: survey, and e (enrollment) or m (mentor).
+SURVEY_LINK = SignedLink(salt=SURVEY_SALT, claims=("s",), max_age=LINK_MAX_AGE)
 
-
-class LinkInvalid(Exception):
-    """The link was tampered with, is for another purpose, or has expired."""
+__all__ = ("LinkInvalid", "read_self_assessment_token", "read_survey_token", "self_assessment_link", "survey_link")
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class SurveyToken:
 
 
 def self_assessment_token(*, window, enrollment) -> str:
-    return signing.dumps({"o": window.organization_id, "w": window.pk, "e": enrollment.pk}, salt=SELF_ASSESSMENT_SALT)
+    return SELF_ASSESSMENT_LINK.make({"o": window.organization_id, "w": window.pk, "e": enrollment.pk})
 
 
 def self_assessment_link(*, window, enrollment) -> str:
@@ -57,7 +60,7 @@ def survey_token(*, survey, enrollment=None, mentor=None) -> str:
         payload["e"] = enrollment.pk
     else:
         payload["m"] = mentor.pk
-    return signing.dumps(payload, salt=SURVEY_SALT)
+    return SURVEY_LINK.make(payload)
 
 
 def survey_link(*, survey, enrollment=None, mentor=None) -> str:
@@ -67,36 +70,28 @@ def survey_link(*, survey, enrollment=None, mentor=None) -> str:
     )
 
 
-def _load(token: str, salt: str) -> dict:
-    try:
-        data = signing.loads(token, salt=salt, max_age=LINK_MAX_AGE)
-    except signing.BadSignature as error:  # includes SignatureExpired
-        raise LinkInvalid(str(error)) from error
-    if not isinstance(data, dict):
-        raise LinkInvalid("unexpected payload")
-    return data
-
-
-def read_self_assessment_token(token: str) -> SelfAssessmentToken:
-    data = _load(token, SELF_ASSESSMENT_SALT)
+def read_self_assessment_token(token: str, *, now: float | None = None) -> SelfAssessmentToken:
+    """Raises :class:`LinkInvalid` (or its :class:`~core.links.LinkExpired`)."""
+    data = SELF_ASSESSMENT_LINK.read(token, now=now)
     try:
         return SelfAssessmentToken(
             organization_id=int(data["o"]), window_id=int(data["w"]), enrollment_id=int(data["e"])
         )
-    except (KeyError, TypeError, ValueError) as error:
-        raise LinkInvalid("incomplete payload") from error
+    except (TypeError, ValueError) as error:
+        raise LinkInvalid("malformed payload") from error
 
 
-def read_survey_token(token: str) -> SurveyToken:
-    data = _load(token, SURVEY_SALT)
+def read_survey_token(token: str, *, now: float | None = None) -> SurveyToken:
+    """Raises :class:`LinkInvalid` (or its :class:`~core.links.LinkExpired`)."""
+    data = SURVEY_LINK.read(token, now=now)
     try:
         enrollment_id = int(data["e"]) if "e" in data else None
         mentor_id = int(data["m"]) if "m" in data else None
         token_data = SurveyToken(
             organization_id=int(data["o"]), survey_id=int(data["s"]), enrollment_id=enrollment_id, mentor_id=mentor_id
         )
-    except (KeyError, TypeError, ValueError) as error:
-        raise LinkInvalid("incomplete payload") from error
+    except (TypeError, ValueError) as error:
+        raise LinkInvalid("malformed payload") from error
     if (enrollment_id is None) == (mentor_id is None):
         raise LinkInvalid("a survey link names one respondent")
     return token_data

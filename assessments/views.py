@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from assessments import links, selectors, services
 from assessments.forms import LevelAssessmentForm, SurveyAnswerForm, add_service_errors
 from assessments.models import Assessment, SurveyResponse
-from core.links import organization_id_reader, signed_link_page
+from core.links import signed_link_page
 from core.models import Organization
 
 PORTAL_BASE = "mentors/portal_base.html"
@@ -83,7 +83,7 @@ def _save_assessment(
 # --- Participants: signed links ------------------------------------------------------
 
 
-@signed_link_page(organization_id_reader(links.read_self_assessment_token, links.LinkInvalid))
+@signed_link_page(links.read_self_assessment_token)
 def self_assessment(request, token: str):
     """A participant assesses themselves in one window (mobile-friendly, ko/en)."""
     try:
@@ -131,7 +131,7 @@ def self_assessment(request, token: str):
         return render(request, "assessments/public_self_assessment.html", context)
 
 
-@signed_link_page(organization_id_reader(links.read_survey_token, links.LinkInvalid))
+@signed_link_page(links.read_survey_token)
 def survey_answer(request, token: str):
     """A participant or a mentor answers a value-gap survey."""
     from mentors.models import Mentor

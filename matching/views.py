@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods
 
 from core.forms import form_errors_from
-from core.links import organization_id_reader, signed_link_page
+from core.links import signed_link_page
 from matching import selectors, services
 from matching.forms import ParticipantPreferencesForm
 from programs import links
@@ -50,7 +50,7 @@ def _problem(request, status: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@signed_link_page(organization_id_reader(links.participant_token_read, links.LinkInvalid, links.LinkExpired))
+@signed_link_page(links.participant_token_read)
 def participant_preferences(request, token: str):
     try:
         claims = links.participant_token_read(token)

@@ -12,11 +12,11 @@ import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core import signing
 from django.db.models import Avg, Case, Count, FloatField, Max, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 
 from core.models import Organization, User
+from mentors import links
 from mentors.models import (
     DevelopmentGoal,
     GoalCheckIn,
@@ -28,10 +28,6 @@ from mentors.models import (
     RunMentoringEssentials,
     SessionRating,
 )
-
-SESSION_RATING_SALT = "mentors.session-rating"
-SESSION_RATING_MAX_AGE = datetime.timedelta(days=60)
-
 
 # --- Mentors ---------------------------------------------------------------------------
 
@@ -364,22 +360,6 @@ def _as_date(value) -> datetime.date:
     return value.date() if isinstance(value, datetime.datetime) else value
 
 
-def session_rating_token(*, session: MentoringSession, participant) -> str:
-    """A signed token that lets one participant rate one session, without logging in."""
-    return signing.dumps({"o": session.organization_id, "s": session.pk, "p": participant.pk}, salt=SESSION_RATING_SALT)
-
-
-def session_rating_token_read(token: str) -> dict | None:
-    """The payload of a valid, unexpired rating token, else None."""
-    try:
-        payload = signing.loads(token, salt=SESSION_RATING_SALT, max_age=SESSION_RATING_MAX_AGE)
-    except signing.BadSignature:
-        return None
-    if not isinstance(payload, dict) or not {"o", "s", "p"} <= set(payload):
-        return None
-    return payload
-
-
 def session_participants(*, organization: Organization, session: MentoringSession) -> list:
     """The participants present at a session: solo enrollees and members of teams present."""
     from programs.models import Participant
@@ -400,8 +380,9 @@ def session_and_participant_for_rating_token(*, token: str) -> tuple[MentoringSe
     """
     from programs.models import Participant
 
-    payload = session_rating_token_read(token)
-    if payload is None:
+    try:
+        payload = links.session_rating_token_read(token)
+    except links.LinkInvalid:
         return None
     organization = Organization.objects.filter(pk=payload["o"]).first()
     if organization is None:

@@ -24,7 +24,7 @@ from core.audit import audit_record_bulk
 from core.events import event_emit
 from core.models import Membership, Organization, User
 from core.public_url import public_url
-from mentors import selectors
+from mentors import links, selectors
 from mentors.models import (
     DevelopmentGoal,
     GoalCheckIn,
@@ -599,7 +599,7 @@ def session_update(
 
 
 def session_rating_link(*, session: MentoringSession, participant, base_url: str | None = None) -> str:
-    token = selectors.session_rating_token(session=session, participant=participant)
+    token = links.session_rating_token(session=session, participant=participant)
     return public_url(reverse("mentors:session_rate", kwargs={"token": token}), base_url=base_url)
 
 

@@ -27,10 +27,10 @@ from django.views.decorators.http import require_POST
 
 from core import sso
 from core.forms import form_errors_from
-from core.links import organization_id_reader, signed_link_page
+from core.links import signed_link_page
 from core.middleware import ACTIVE_ORGANIZATION_SESSION_KEY
 from core.models import Organization
-from mentors import forms, selectors, services
+from mentors import forms, links, selectors, services
 from mentors.models import DevelopmentGoal, KeyResult, MentoringSession
 
 LANGUAGE_COOKIE = "django_language"
@@ -523,7 +523,7 @@ def _invitation_accept_page(request, organization, invitation, token: str):
     return sso.allow_provider_forms(render(request, "mentors/invitation_accept.html", context), sso_providers)
 
 
-@signed_link_page(organization_id_reader(selectors.session_rating_token_read))
+@signed_link_page(links.session_rating_token_read)
 def session_rate(request, token: str):
     """A mentee rates a session through the signed link they were sent (no login)."""
     found = selectors.session_and_participant_for_rating_token(token=token)

@@ -10,6 +10,7 @@ import logging
 
 from django.urls import NoReverseMatch, reverse
 
+from core.links import SignedLink
 from core.public_url import public_base_url, public_url
 
 logger = logging.getLogger(__name__)
@@ -75,36 +76,29 @@ def unsubscribe_link(token: str) -> str:
 # --- One-click unsubscribe --------------------------------------------------------------
 
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+#: o: organization, e: address, k: kind, l: language (optional). Deterministic (no timestamp),
+#: so the link in the body and the List-Unsubscribe header are the same, and it does not
+#: expire: old emails keep working.
+UNSUBSCRIBE_LINK = SignedLink(salt=UNSUBSCRIBE_SALT, claims=("e", "k"), timestamped=False, compress=True)
 
 
 def unsubscribe_token(*, organization_id: int, email: str, kind: str, language: str = "") -> str:
-    """A signed token naming one person and one kind.
-
-    Deterministic (no timestamp), so the link in the body and the List-Unsubscribe
-    header are the same, and it does not expire: old emails keep working.
-    """
-    from django.core import signing
-
+    """A signed token naming one person and one kind (see :data:`UNSUBSCRIBE_LINK`)."""
     payload = {"o": organization_id, "e": email.strip().lower(), "k": kind}
     if language:
         payload["l"] = language
-    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object(payload, compress=True)
+    return UNSUBSCRIBE_LINK.make(payload)
 
 
-def unsubscribe_token_read(token: str) -> dict | None:
-    """The claims of a genuine token (organization_id, email, kind, language), else None."""
-    from django.core import signing
-
-    try:
-        payload = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign_object(token)
-        return {
-            "organization_id": int(payload["o"]),
-            "email": str(payload["e"]),
-            "kind": str(payload["k"]),
-            "language": str(payload.get("l", "")),
-        }
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return None
+def unsubscribe_token_read(token: str) -> dict:
+    """The claims of a genuine token (organization_id, email, kind, language); else :class:`LinkInvalid`."""
+    payload = UNSUBSCRIBE_LINK.read(token)
+    return {
+        "organization_id": int(payload["o"]),
+        "email": str(payload["e"]),
+        "kind": str(payload["k"]),
+        "language": str(payload.get("l", "")),
+    }
 
 
 def survey_link(*, survey, enrollment=None, mentor=None) -> str:

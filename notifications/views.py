@@ -14,7 +14,7 @@ from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from core.links import organization_id_reader, signed_link_page
+from core.links import LinkInvalid, signed_link_page
 from notifications import links, selectors, services
 from notifications.forms import ChannelChoicesForm
 from notifications.models import PARTICIPANT_CHANNELS, Channel, Kind
@@ -23,10 +23,13 @@ from notifications.solapi import e164
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
-@signed_link_page(organization_id_reader(links.unsubscribe_token_read))
+@signed_link_page(links.unsubscribe_token_read)
 def unsubscribe(request, token: str):
-    claims = links.unsubscribe_token_read(token)
-    if claims is None or claims["kind"] not in Kind.values:
+    try:
+        claims = links.unsubscribe_token_read(token)
+    except LinkInvalid:
+        raise Http404 from None
+    if claims["kind"] not in Kind.values:
         raise Http404
     organization = request.link_organization
     if organization is None:
@@ -70,18 +73,14 @@ class ParticipantChannelsForm(ChannelChoicesForm):
         )
 
 
-def _participant_token_organization(token: str):
+def _home_token_read(token: str):
     from programs import links as participant_links
 
-    try:
-        claims = participant_links.participant_token_read(token)
-    except (participant_links.LinkInvalid, participant_links.LinkExpired):
-        return None
-    return claims.organization_id if claims.purpose == participant_links.PURPOSE_HOME else None
+    return participant_links.home_token_read(token)
 
 
 @require_http_methods(["GET", "POST"])
-@signed_link_page(_participant_token_organization)
+@signed_link_page(_home_token_read)
 def participant_channels(request, token: str):
     """Reached from a participant's home link: email or KakaoTalk per kind of message."""
     from programs import links as participant_links

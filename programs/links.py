@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core import signing
 from django.urls import reverse
 
+from core.links import LinkExpired, LinkInvalid, SignedLink
+
 SALT = "programs.participant-link"
+#: o: organization, e: enrollment, p: purpose, x: expiry (the link's own, so each can differ).
+LINK = SignedLink(salt=SALT, claims=("e", "p", "x"), compress=True)
 
 #: What a link lets its holder do. "home" opens the overview and every action;
 #: the others open only their own page.
@@ -30,12 +33,16 @@ def default_valid_days() -> int:
     return int(getattr(settings, "PROGRAMS_PARTICIPANT_LINK_DAYS", 14))
 
 
-class LinkInvalid(Exception):
-    """The link was altered, truncated or is not a participant link at all."""
-
-
-class LinkExpired(Exception):
-    """The link was genuine but its time is up."""
+__all__ = (
+    "PURPOSES",
+    "LinkClaims",
+    "LinkExpired",
+    "LinkInvalid",
+    "home_token_read",
+    "participant_link",
+    "participant_token",
+    "participant_token_read",
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,7 @@ def participant_token(enrollment, purpose: str = PURPOSE_HOME, *, valid_days: in
         "p": purpose,
         "x": int(issued + days * 86400),
     }
-    return signing.dumps(payload, salt=SALT, compress=True)
+    return LINK.make(payload)
 
 
 def participant_link(
@@ -93,20 +100,26 @@ def participant_link(
     return base_url.rstrip("/") + url
 
 
-def participant_token_read(token: str, *, now=None) -> LinkClaims:
+def participant_token_read(token: str, *, now=None, expired_ok: bool = False) -> LinkClaims:
     """Check a token's signature and expiry. Raises :class:`LinkInvalid` or :class:`LinkExpired`."""
+    payload = LINK.read(token, now=now, expired_ok=expired_ok)
     try:
-        payload = signing.loads(token, salt=SALT)
         claims = LinkClaims(
             organization_id=int(payload["o"]),
             enrollment_id=int(payload["e"]),
             purpose=str(payload["p"]),
             expires_at=int(payload["x"]),
         )
-    except (signing.BadSignature, KeyError, TypeError, ValueError) as error:
+    except (TypeError, ValueError) as error:
         raise LinkInvalid(str(error)) from error
     if claims.purpose not in PURPOSES:
         raise LinkInvalid(f"unknown purpose {claims.purpose!r}")
-    if (time.time() if now is None else now) > claims.expires_at:
-        raise LinkExpired()
+    return claims
+
+
+def home_token_read(token: str) -> LinkClaims:
+    """A participant token that opens the home (and the pages reached from it); else :class:`LinkInvalid`."""
+    claims = participant_token_read(token)
+    if claims.purpose != PURPOSE_HOME:
+        raise LinkInvalid("not a home link")
     return claims

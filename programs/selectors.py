@@ -532,8 +532,8 @@ def participant_pending_ratings(*, organization, enrollment) -> list[PendingRati
         return []
     from django.urls import reverse
 
+    from mentors.links import session_rating_token
     from mentors.models import MentoringSession, SessionAttendance, SessionRating
-    from mentors.selectors import session_rating_token
 
     attended = SessionAttendance.objects.for_organization(organization).filter(
         session=OuterRef("pk"), enrollment=enrollment

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
 from core.forms import form_errors_from
-from core.links import organization_id_reader, signed_link_page
+from core.links import signed_link_page
 from core.models import Organization
 from programs import links, selectors, services
 from programs.forms import CheckInForm, CommitmentsForm, HelpRequestForm, ProgressForm
@@ -54,7 +54,7 @@ def _link_problem(request, reason: str, status: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@signed_link_page(organization_id_reader(links.participant_token_read, links.LinkInvalid, links.LinkExpired))
+@signed_link_page(links.participant_token_read)
 def participant_page(request, token: str, section: str | None = None):
     """Every participant page: the token says which enrollment and which actions."""
     try:
@@ -273,14 +273,12 @@ LOST_LINK_PER_EMAIL_PER_HOUR = 3
 
 def _lost_link_url(request) -> str:
     """The lost-link page of the organization a genuine (even expired) link names; '' for a broken link."""
-    from django.core import signing
     from django.urls import reverse
 
     match = getattr(request, "resolver_match", None)
     token = (match.kwargs.get("token", "") if match else "") or ""
-    try:
-        organization_id = int(signing.loads(token, salt=links.SALT)["o"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
+    organization_id = links.LINK.organization_id(token, expired_ok=True)
+    if organization_id is None:
         return ""
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None:

@@ -1,6 +1,7 @@
 """Participants' signed-link pages and the mentor portal pages."""
 
 import datetime
+import time
 
 import pytest
 from django.core import signing
@@ -10,6 +11,7 @@ from django.utils import timezone
 from assessments import links
 from assessments.models import Assessment, SurveyResponse
 from assessments.services import assessment_submit
+from core.links import LinkExpired
 from tests.factories.assessments import AssessmentWindowFactory, ValueSurveyFactory
 from tests.factories.programs import EnrollmentFactory, MentorAssignmentFactory, ProgramsMentorFactory
 
@@ -42,11 +44,14 @@ def test_a_token_for_one_purpose_does_not_open_another(open_window, enrollment):
         links.read_self_assessment_token(token[:-2] + "xx")
 
 
-def test_an_expired_link_is_refused(open_window, enrollment, monkeypatch):
+def test_an_expired_link_is_refused(open_window, enrollment, survey):
     token = links.self_assessment_token(window=open_window, enrollment=enrollment)
-    monkeypatch.setattr(links, "LINK_MAX_AGE", datetime.timedelta(seconds=-1))
-    with pytest.raises(links.LinkInvalid):
-        links.read_self_assessment_token(token)
+    later = time.time() + links.LINK_MAX_AGE.total_seconds()
+    assert links.read_self_assessment_token(token, now=later - 60).window_id == open_window.pk
+    with pytest.raises(LinkExpired):
+        links.read_self_assessment_token(token, now=later + 60)
+    with pytest.raises(links.LinkInvalid):  # the one way to refuse: an expired link is an invalid one
+        links.read_survey_token(links.survey_token(survey=survey, enrollment=enrollment), now=later + 60)
 
 
 def test_a_survey_link_names_one_respondent(survey):

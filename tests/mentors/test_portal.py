@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.middleware import ACTIVE_ORGANIZATION_SESSION_KEY
-from mentors import selectors, services
+from mentors import links, selectors, services
 from mentors.models import DevelopmentGoal, GoalCheckIn, MentoringApproach, MentoringSession, SessionRating
 from programs import services as program_services
 from programs.models import HelpRequest, HelpRequestReply
@@ -561,7 +561,7 @@ def test_a_mentee_rates_a_session_through_the_signed_link(client, organization, 
     session = services.session_log(
         organization=organization, mentor=portal_mentor, held_on=datetime.date(2026, 4, 7), attendees=[mentee]
     )
-    token = selectors.session_rating_token(session=session, participant=mentee.participant)
+    token = links.session_rating_token(session=session, participant=mentee.participant)
     assert client.get(url("session_rate", token)).status_code == 200
     response = client.post(url("session_rate", token), {"score": "5", "comment": "Exactly what I needed"})
     # The mentee's page speaks the mentee's language (Korean here).
@@ -574,7 +574,7 @@ def test_a_tampered_or_foreign_rating_link_is_refused(client, organization, port
     session = services.session_log(
         organization=organization, mentor=portal_mentor, held_on=datetime.date(2026, 4, 7), attendees=[mentee]
     )
-    token = selectors.session_rating_token(session=session, participant=mentee.participant)
+    token = links.session_rating_token(session=session, participant=mentee.participant)
     assert client.get(url("session_rate", token[:-2] + "xx")).status_code == 404
     assert client.post(url("session_rate", "garbage"), {"score": "5"}).status_code == 404
     assert not SessionRating.objects.for_organization(organization).exists()
@@ -584,7 +584,7 @@ def test_an_out_of_range_score_is_a_form_error(client, organization, portal_ment
     session = services.session_log(
         organization=organization, mentor=portal_mentor, held_on=datetime.date(2026, 4, 7), attendees=[mentee]
     )
-    token = selectors.session_rating_token(session=session, participant=mentee.participant)
+    token = links.session_rating_token(session=session, participant=mentee.participant)
     response = client.post(url("session_rate", token), {"score": "9"})
     assert response.status_code == 200 and response.context["form"].errors["score"]
     assert not SessionRating.objects.for_organization(organization).exists()

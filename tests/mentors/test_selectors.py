@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from mentors import selectors, services
+from mentors import links, selectors, services
 from mentors.models import DevelopmentGoal, GoalCheckIn
 from tests.factories.mentors import DevelopmentGoalFactory, KeyResultFactory, MentorFactory, MentoringSessionFactory
 
@@ -146,7 +146,7 @@ def test_rating_tokens_resolve_and_reject_forgeries(organization, portal_mentor,
     session = services.session_log(
         organization=organization, mentor=portal_mentor, held_on=datetime.date(2026, 4, 7), attendees=[mentee]
     )
-    token = selectors.session_rating_token(session=session, participant=mentee.participant)
+    token = links.session_rating_token(session=session, participant=mentee.participant)
     assert selectors.session_and_participant_for_rating_token(token=token) == (session, mentee.participant)
     forged = signing.dumps({"o": organization.pk, "s": session.pk, "p": mentee.participant.pk}, salt="other-salt")
     assert selectors.session_and_participant_for_rating_token(token=forged) is None
