@@ -38,6 +38,7 @@ from assessments.models import (
 from core import events
 from core.audit import audit_record_bulk
 from core.models import Membership, Organization
+from core.tenancy import require_same_organization
 
 MAX_EVIDENCE_LINKS = 10
 
@@ -328,8 +329,7 @@ def assessment_submit(
     """
     now = now or timezone.now()
     errors: dict[str, list] = {}
-    if window.organization_id != organization.id:
-        raise ValidationError({"window": _("Unknown assessment window.")})
+    require_same_organization(organization, window=window)
     if (subject_enrollment is None) == (subject_mentor is None):
         errors.setdefault("subject_enrollment", []).append(_("Assess either one enrollment or one mentor."))
     if subject_enrollment is not None:
@@ -428,8 +428,7 @@ def assessment_revise(
 ) -> Assessment:
     """Change an assessment while its window is open. The earlier version is kept."""
     now = now or timezone.now()
-    if assessment.organization_id != organization.id:
-        raise ValidationError({"__all__": [_("Unknown assessment.")]})
+    require_same_organization(organization, assessment=assessment)
     # Lock the row so that two revisions at once get distinct version numbers.
     assessment = Assessment.objects.for_organization(organization).select_for_update().get(pk=assessment.pk)
     window = assessment.window
@@ -601,8 +600,7 @@ def survey_response_submit(
     Every statement of the survey must be rated.
     """
     now = now or timezone.now()
-    if survey.organization_id != organization.id:
-        raise ValidationError({"survey": _("Unknown survey.")})
+    require_same_organization(organization, survey=survey)
     errors: dict[str, list] = {}
     if now < survey.opens_at:
         errors.setdefault("__all__", []).append(_("This survey is not open yet."))

@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
 
 _guard_armed: contextvars.ContextVar[bool] = contextvars.ContextVar("tenant_guard_armed", default=False)
 
@@ -193,3 +195,20 @@ class TenantQuerySet(models.QuerySet):
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
     use_in_migrations = False
+
+
+def require_same_organization(organization, **objects) -> None:
+    """The one check a service makes on the rows it is handed: every one is the organization's own.
+
+    Refuses with a ``ValidationError`` whose field errors are named after the arguments
+    (``require_same_organization(org, run=run, mentor=mentor)`` → ``{"mentor": [...]}``), so
+    an API answers a 400 problem with the field and a form shows it on the field. ``None``
+    values are skipped (optional arguments).
+    """
+    errors = {
+        name: _("This %(what)s does not belong to this organization.") % {"what": obj._meta.verbose_name}
+        for name, obj in objects.items()
+        if obj is not None and obj.organization_id != organization.pk
+    }
+    if errors:
+        raise ValidationError(errors)

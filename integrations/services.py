@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from core import rls
 from core.models import Organization, User
+from core.tenancy import require_same_organization
 from integrations import selectors, signing
 from integrations.http import url_refusal_reason, webhook_post
 from integrations.models import ApiKey, IdempotencyRecord, WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -93,8 +94,7 @@ def api_key_create(
 
 @transaction.atomic
 def api_key_revoke(*, organization: Organization, api_key: ApiKey, revoked_by: User | None = None) -> ApiKey:
-    if api_key.organization_id != organization.id:
-        raise ValueError("API key of another organization")
+    require_same_organization(organization, api_key=api_key)
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at", "updated_at"])
@@ -176,8 +176,7 @@ def webhook_subscription_update(
     *, organization: Organization, subscription: WebhookSubscription, **changes: Any
 ) -> WebhookSubscription:
     """Change url, events, description or is_active. Re-activating clears the disabled state."""
-    if subscription.organization_id != organization.id:
-        raise ValueError("subscription of another organization")
+    require_same_organization(organization, subscription=subscription)
     for field in ("url", "events", "description", "is_active"):
         if field in changes:
             value = changes[field]
@@ -198,8 +197,7 @@ def webhook_secret_rotate(
     *, organization: Organization, subscription: WebhookSubscription, grace: timedelta = SECRET_ROTATION_GRACE
 ) -> WebhookSubscription:
     """New secret now; the old one keeps signing too for ``grace``, so receivers can switch."""
-    if subscription.organization_id != organization.id:
-        raise ValueError("subscription of another organization")
+    require_same_organization(organization, subscription=subscription)
     subscription.previous_secret = subscription.secret
     subscription.previous_secret_expires_at = timezone.now() + grace
     subscription.secret = signing.secret_generate()
@@ -261,8 +259,7 @@ def webhook_test_send(*, organization: Organization, subscription: WebhookSubscr
     Lets an integrator check their receiver and signature verification before any
     real event happens. Delivered, retried and logged like any other event.
     """
-    if subscription.organization_id != organization.id:
-        raise ValueError("subscription of another organization")
+    require_same_organization(organization, subscription=subscription)
     now = timezone.now()
     delivery = WebhookDelivery(
         organization=organization,
@@ -427,8 +424,7 @@ def _send_disabled_notice(*, organization_name: str, language: str, url: str, re
 @transaction.atomic
 def webhook_delivery_replay(*, organization: Organization, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a delivery again (same webhook-id, so a receiver that already has it can ignore it)."""
-    if delivery.organization_id != organization.id:
-        raise ValueError("delivery of another organization")
+    require_same_organization(organization, delivery=delivery)
     delivery.status = WebhookDelivery.Status.PENDING
     delivery.next_attempt_at = timezone.now()
     delivery.claimed_until = None

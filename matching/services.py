@@ -12,22 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record_bulk
+from core.tenancy import require_same_organization
 from matching import selectors, solver
 from matching.models import MAX_RANK, Conflict, Preference, Proposal, ProposedPair
 from mentors.models import Mentor
 from programs import services as programs_services
 from programs.models import Enrollment, Run
-
-
-def _require_same_organization(organization, **objects) -> None:
-    errors = {
-        name: _("This %(what)s does not belong to this organization.") % {"what": obj._meta.verbose_name}
-        for name, obj in objects.items()
-        if obj is not None and obj.organization_id != organization.id
-    }
-    if errors:
-        raise ValidationError(errors)
-
 
 # --- preferences and conflicts ---------------------------------------------------------------
 
@@ -43,9 +33,9 @@ def _ranked(items: list, field: str) -> list:
 @transaction.atomic
 def participant_preferences_set(*, organization, enrollment: Enrollment, mentors: list[Mentor]) -> list[Preference]:
     """The participant's ranked mentor choices for their run (first choice first); replaces earlier ones."""
-    _require_same_organization(organization, enrollment=enrollment)
+    require_same_organization(organization, enrollment=enrollment)
     for mentor in mentors:
-        _require_same_organization(organization, mentors=mentor)
+        require_same_organization(organization, mentors=mentor)
     _ranked(list(mentors), "mentors")
     available = set(selectors.matchable_mentors(organization=organization).values_list("pk", flat=True))
     if any(mentor.pk not in available for mentor in mentors):
@@ -74,9 +64,9 @@ def mentor_preferences_set(
     *, organization, run: Run, mentor: Mentor, enrollments: list[Enrollment]
 ) -> list[Preference]:
     """A mentor's ranked choices of mentees in one run (first choice first); replaces earlier ones."""
-    _require_same_organization(organization, run=run, mentor=mentor)
+    require_same_organization(organization, run=run, mentor=mentor)
     for enrollment in enrollments:
-        _require_same_organization(organization, enrollments=enrollment)
+        require_same_organization(organization, enrollments=enrollment)
         if enrollment.run_id != run.pk:
             raise ValidationError({"enrollments": _("This enrollment is not part of this run.")})
     _ranked(list(enrollments), "enrollments")
@@ -102,7 +92,7 @@ def mentor_preferences_set(
 @transaction.atomic
 def conflict_mark(*, organization, mentor: Mentor, enrollment: Enrollment, note: str = "") -> Conflict:
     """A program manager rules a pair out; marking it again keeps the first mark (and updates the note)."""
-    _require_same_organization(organization, mentor=mentor, enrollment=enrollment)
+    require_same_organization(organization, mentor=mentor, enrollment=enrollment)
     conflict = Conflict.objects.for_organization(organization).filter(mentor=mentor, enrollment=enrollment).first()
     if conflict is None:
         conflict = Conflict(organization=organization, mentor=mentor, enrollment=enrollment)
@@ -114,7 +104,7 @@ def conflict_mark(*, organization, mentor: Mentor, enrollment: Enrollment, note:
 
 @transaction.atomic
 def conflict_remove(*, organization, conflict: Conflict) -> None:
-    _require_same_organization(organization, conflict=conflict)
+    require_same_organization(organization, conflict=conflict)
     conflict.delete()
 
 
@@ -124,7 +114,7 @@ def conflict_remove(*, organization, conflict: Conflict) -> None:
 @transaction.atomic
 def proposal_create(*, organization, run: Run, created_by=None) -> Proposal:
     """Propose a mentor for every enrollment of the run that has none yet (see ``matching.solver``)."""
-    _require_same_organization(organization, run=run)
+    require_same_organization(organization, run=run)
     if run.status == Run.Status.FINISHED:
         raise ValidationError({"run": _("This run is finished; there is nobody to match.")})
     matching = selectors.matching_input(organization=organization, run=run)
@@ -166,7 +156,7 @@ def _locked(organization, pair: ProposedPair) -> ProposedPair:
 @transaction.atomic
 def pair_accept(*, organization, pair: ProposedPair) -> ProposedPair:
     """Accept one pair: the mentor is assigned to the enrollment (``programs.services.mentor_assign``)."""
-    _require_same_organization(organization, pair=pair)
+    require_same_organization(organization, pair=pair)
     pair = _locked(organization, pair)
     _refuse_if_accepted(pair)
     if pair.mentor is None:
@@ -186,7 +176,7 @@ def pair_accept(*, organization, pair: ProposedPair) -> ProposedPair:
 @transaction.atomic
 def proposal_accept_all(*, organization, proposal: Proposal) -> list[ProposedPair]:
     """Accept every pair that has a mentor, all or none: one refusal (a seat taken meanwhile) saves nothing."""
-    _require_same_organization(organization, proposal=proposal)
+    require_same_organization(organization, proposal=proposal)
     pending = (
         ProposedPair.objects.for_organization(organization)
         .filter(proposal=proposal, accepted_at__isnull=True, mentor__isnull=False)
@@ -238,7 +228,7 @@ def _rescore(organization, pair: ProposedPair) -> None:
 @transaction.atomic
 def pair_mentor_change(*, organization, pair: ProposedPair, mentor: Mentor) -> ProposedPair:
     """The program manager proposes another mentor for one enrollment (capacity and conflicts still hold)."""
-    _require_same_organization(organization, pair=pair, mentor=mentor)
+    require_same_organization(organization, pair=pair, mentor=mentor)
     pair = _locked(organization, pair)
     _refuse_if_accepted(pair)
     if pair.mentor_id == mentor.pk:
@@ -256,7 +246,7 @@ def pair_mentor_change(*, organization, pair: ProposedPair, mentor: Mentor) -> P
 @transaction.atomic
 def pairs_swap(*, organization, pair: ProposedPair, other: ProposedPair) -> tuple[ProposedPair, ProposedPair]:
     """Exchange the mentors of two pairs of one proposal (seats stay as they were; conflicts still hold)."""
-    _require_same_organization(organization, pair=pair, other=other)
+    require_same_organization(organization, pair=pair, other=other)
     first, second = sorted([pair, other], key=lambda p: p.pk)  # lock in one order: no deadlock
     first, second = _locked(organization, first), _locked(organization, second)
     if first.pk == second.pk or first.proposal_id != second.proposal_id:

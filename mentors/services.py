@@ -24,6 +24,7 @@ from core.audit import audit_record_bulk
 from core.events import event_emit
 from core.models import Membership, Organization, User
 from core.public_url import public_url
+from core.tenancy import require_same_organization
 from mentors import links, selectors
 from mentors.models import (
     DevelopmentGoal,
@@ -72,7 +73,7 @@ def _send_in_language(*, language: str, to: str, subject, template: str, context
 @transaction.atomic
 def mentor_profile_update(*, organization: Organization, mentor: Mentor, **fields) -> Mentor:
     """The mentor edits their own profile (bio, motivation, expertise, capacity, ...)."""
-    _require_same_organization(organization, mentor)
+    require_same_organization(organization, mentor=mentor)
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise TypeError(f"Not profile fields: {sorted(unknown)}")
@@ -96,7 +97,7 @@ def mentor_matching_profile_update(
     languages: list[str],
 ) -> Mentor:
     """The mentor's matching profile: codes of ``mentors.vocabulary`` (unknown codes are field errors)."""
-    _require_same_organization(organization, mentor)
+    require_same_organization(organization, mentor=mentor)
     mentor.expertise_areas = list(expertise_areas)
     mentor.industries = list(industries)
     mentor.stages = list(stages)
@@ -104,12 +105,6 @@ def mentor_matching_profile_update(
     mentor.full_clean()
     mentor.save(update_fields=[*MATCHING_PROFILE_FIELDS, "updated_at"])
     return mentor
-
-
-def _require_same_organization(organization: Organization, *objects) -> None:
-    for obj in objects:
-        if obj.organization_id != organization.id:
-            raise ValidationError(_("That record belongs to another organization."))
 
 
 # --- Invitations ---------------------------------------------------------------------------
@@ -307,7 +302,7 @@ def goal_create(
     key_results: Iterable[dict] = (),
 ) -> DevelopmentGoal:
     """A mentor creates one of their own goals, with its key results."""
-    _require_same_organization(organization, mentor)
+    require_same_organization(organization, mentor=mentor)
     goal = DevelopmentGoal(
         organization=organization,
         mentor=mentor,
@@ -329,7 +324,7 @@ def goal_create(
 
 @transaction.atomic
 def goal_update(*, organization: Organization, goal: DevelopmentGoal, **fields) -> DevelopmentGoal:
-    _require_same_organization(organization, goal)
+    require_same_organization(organization, goal=goal)
     unknown = set(fields) - set(GOAL_FIELDS)
     if unknown:
         raise TypeError(f"Not goal fields: {sorted(unknown)}")
@@ -344,7 +339,7 @@ def goal_update(*, organization: Organization, goal: DevelopmentGoal, **fields) 
 
 @transaction.atomic
 def goal_archive(*, organization: Organization, goal: DevelopmentGoal, user: User | None = None) -> DevelopmentGoal:
-    _require_same_organization(organization, goal)
+    require_same_organization(organization, goal=goal)
     core_services.record_archive(obj=goal, user=user)
     _goal_event(goal)
     return goal
@@ -352,7 +347,7 @@ def goal_archive(*, organization: Organization, goal: DevelopmentGoal, user: Use
 
 @transaction.atomic
 def goal_restore(*, organization: Organization, goal: DevelopmentGoal, user: User | None = None) -> DevelopmentGoal:
-    _require_same_organization(organization, goal)
+    require_same_organization(organization, goal=goal)
     core_services.record_restore(obj=goal, user=user)
     _goal_event(goal)
     return goal
@@ -374,7 +369,7 @@ def key_result_add(
     current_value=None,
     unit: str = "",
 ) -> KeyResult:
-    _require_same_organization(organization, goal)
+    require_same_organization(organization, goal=goal)
     _require_open_goal(goal)
     start = _decimal(start_value, "start_value")
     key_result = KeyResult(
@@ -397,7 +392,7 @@ def key_result_update(*, organization: Organization, key_result: KeyResult, **fi
 
     Its current value moves only through a goal check-in, so the history stays true.
     """
-    _require_same_organization(organization, key_result)
+    require_same_organization(organization, key_result=key_result)
     _require_open_goal(key_result.goal)
     allowed = {"title", "start_value", "target_value", "unit"}
     unknown = set(fields) - allowed
@@ -412,7 +407,7 @@ def key_result_update(*, organization: Organization, key_result: KeyResult, **fi
 
 @transaction.atomic
 def key_result_remove(*, organization: Organization, key_result: KeyResult) -> None:
-    _require_same_organization(organization, key_result)
+    require_same_organization(organization, key_result=key_result)
     _require_open_goal(key_result.goal)
     key_result.delete()
 
@@ -432,7 +427,7 @@ def goal_check_in(
     ``values`` maps key-result ids of this goal to their new current values; key
     results left out keep their value. The goal's status moves to ``status`` if given.
     """
-    _require_same_organization(organization, goal)
+    require_same_organization(organization, goal=goal)
     _require_open_goal(goal)
     key_results = {kr.pk: kr for kr in KeyResult.objects.for_organization(organization).filter(goal=goal)}
     values = values or {}
@@ -490,7 +485,7 @@ def approach_save(
     *, organization: Organization, mentor: Mentor, run, format: str = "", cadence: str = "", focus: str = ""
 ) -> MentoringApproach:
     """The mentor's own approach for a run they are assigned to (created or updated)."""
-    _require_same_organization(organization, mentor, run)
+    require_same_organization(organization, mentor=mentor, run=run)
     if not selectors.runs_for_mentor(organization=organization, mentor=mentor).filter(pk=run.pk).exists():
         raise ValidationError({"run": _("You are not assigned to this run.")})
     approach = selectors.approach_for_run(organization=organization, mentor=mentor, run=run) or MentoringApproach(
@@ -537,7 +532,7 @@ def session_log(
     After commit, each participant present who has an email gets a signed link to
     rate the session.
     """
-    _require_same_organization(organization, mentor)
+    require_same_organization(organization, mentor=mentor)
     enrollments = _check_attendees(organization=organization, mentor=mentor, enrollments=attendees)
     session = MentoringSession(
         organization=organization,
@@ -568,7 +563,7 @@ def session_log(
 def session_update(
     *, organization: Organization, session: MentoringSession, attendees: Iterable | None = None, **fields
 ) -> MentoringSession:
-    _require_same_organization(organization, session)
+    require_same_organization(organization, session=session)
     unknown = set(fields) - set(SESSION_FIELDS)
     if unknown:
         raise TypeError(f"Not session fields: {sorted(unknown)}")
@@ -634,7 +629,7 @@ def session_rate(
     *, organization: Organization, session: MentoringSession, participant, score: int, comment: str = ""
 ) -> SessionRating:
     """A participant present at the session rates it (again: the latest rating counts)."""
-    _require_same_organization(organization, session, participant)
+    require_same_organization(organization, session=session, participant=participant)
     present = {p.pk for p in selectors.session_participants(organization=organization, session=session)}
     if participant.pk not in present:
         raise ValidationError(_("Only the mentees present at a session can rate it."))

@@ -55,6 +55,7 @@ from django.utils.translation import gettext as _
 
 from core import rls
 from core.models import Organization
+from core.tenancy import require_same_organization
 from notifications import breaker, channels, content, links, selectors
 from notifications.models import (
     AlimTalkTemplate,
@@ -874,8 +875,7 @@ def notification_retry(*, organization: Organization, notification: Notification
     For an uncertain row this is the person's decision to risk a repeat; the message
     keeps its ``Message-ID``, so a mail system that already has it may drop it.
     """
-    if notification.organization_id != organization.id:
-        raise ValueError("notification of another organization")
+    require_same_organization(organization, notification=notification)
     notification = Notification.objects.for_organization(organization).select_for_update().get(pk=notification.pk)
     if notification.status in RETRYABLE_STATUSES:
         now = timezone.now()

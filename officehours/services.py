@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.public_url import public_base_url, public_url
+from core.tenancy import require_same_organization
 from mentors import services as mentor_services
 from notifications import selectors as notification_selectors
 from notifications import services as notification_services
@@ -45,19 +46,13 @@ SLOT_FIELDS = (
 CHANGEABLE_FIELDS = ("title", "location", "video_url", "cancel_window_hours")
 
 
-def _require_same_organization(organization, *objects) -> None:
-    for obj in objects:
-        if obj is not None and obj.organization_id != organization.id:
-            raise ValidationError(_("That belongs to another organization."))
-
-
 # --- Slots ---------------------------------------------------------------------------------------
 
 
 @transaction.atomic
 def slot_publish(*, organization, mentor, **fields) -> OfficeHourSlot:
     """Publish a one-off or weekly slot. ``starts_at`` is an aware datetime (stored in UTC)."""
-    _require_same_organization(organization, mentor)
+    require_same_organization(organization, mentor=mentor)
     unknown = set(fields) - set(SLOT_FIELDS)
     if unknown:
         raise TypeError(f"Not slot fields: {sorted(unknown)}")
@@ -76,7 +71,7 @@ def slot_update(*, organization, slot: OfficeHourSlot, **fields) -> OfficeHourSl
 
     Times are fixed once published (people have booked them): withdraw and publish anew.
     """
-    _require_same_organization(organization, slot)
+    require_same_organization(organization, slot=slot)
     unknown = set(fields) - set(CHANGEABLE_FIELDS)
     if unknown:
         raise ValidationError(
@@ -109,7 +104,7 @@ def _future_active_bookings(organization, slot) -> list[OfficeHourBooking]:
 @transaction.atomic
 def slot_withdraw(*, organization, slot: OfficeHourSlot) -> OfficeHourSlot:
     """Stop offering the slot; its future bookings are cancelled by the mentor (both are told)."""
-    _require_same_organization(organization, slot)
+    require_same_organization(organization, slot=slot)
     slot = OfficeHourSlot.objects.for_organization(organization).select_for_update().get(pk=slot.pk)
     slot.status = OfficeHourSlot.Status.WITHDRAWN
     slot.save(update_fields=["status", "updated_at"])
@@ -138,7 +133,7 @@ def booking_create(
     last word. Only a mentor assigned to the enrollment in its run can be booked.
     """
     now = now or timezone.now()
-    _require_same_organization(organization, enrollment)
+    require_same_organization(organization, enrollment=enrollment)
     slot = (
         OfficeHourSlot.objects.for_organization(organization)
         .select_for_update(of=("self",))
@@ -207,7 +202,7 @@ def booking_cancel(
 ) -> OfficeHourBooking:
     """Cancel a booking. A participant cannot within the slot's window; the mentor and PMs can until it starts."""
     now = now or timezone.now()
-    _require_same_organization(organization, booking)
+    require_same_organization(organization, booking=booking)
     booking = (
         OfficeHourBooking.objects.for_organization(organization)
         .select_for_update(of=("self",))
@@ -269,7 +264,7 @@ def booking_session_log(
     after any session.
     """
     now = now or timezone.now()
-    _require_same_organization(organization, booking)
+    require_same_organization(organization, booking=booking)
     booking = (
         OfficeHourBooking.objects.for_organization(organization)
         .select_for_update(of=("self",))

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from core import privacy, rls
 from core.models import AuditEvent, Membership, Organization, User
+from core.tenancy import require_same_organization
 from mentors.models import Mentor
 from privacy import erasure
 from privacy.models import DataSubjectRequest, PrivacySettings
@@ -46,8 +47,7 @@ def subject_for(*, organization: Organization, participant=None, user=None) -> p
     if (participant is None) == (user is None):
         raise ValidationError({"participant": _("Name either a participant or a user, not both.")})
     if participant is not None:
-        if participant.organization_id != organization.pk:
-            raise ValidationError({"participant": _("This participant does not belong to this organization.")})
+        require_same_organization(organization, participant=participant)
         subject = privacy.Subject(organization=organization, kind=privacy.PARTICIPANT, pk=participant.pk)
     else:
         if not user_belongs(organization=organization, user=user):
@@ -162,8 +162,7 @@ def data_subject_request_open(
 
 
 def _require_open(request: DataSubjectRequest, organization: Organization) -> None:
-    if request.organization_id != organization.pk:
-        raise ValidationError(_("This request does not belong to this organization."))
+    require_same_organization(organization, request=request)
     if not request.is_open:
         raise ValidationError({"status": _("This request has already been carried out or closed.")})
 
@@ -221,8 +220,7 @@ def data_subject_request_close(
     notice is sent after commit; an erasure's address is blanked once it is handed over.
     """
     request = DataSubjectRequest.objects.for_organization(organization).select_for_update().get(pk=request.pk)
-    if request.organization_id != organization.pk:
-        raise ValidationError(_("This request does not belong to this organization."))
+    require_same_organization(organization, request=request)
     refusal_reason = (refusal_reason or "").strip()
     if request.status in (DataSubjectRequest.Status.CLOSED, DataSubjectRequest.Status.REFUSED):
         raise ValidationError({"status": _("This request is already closed.")})

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.events import event_emit, events_subscribed
+from core.tenancy import require_same_organization
 from programs import planning, selectors
 from programs.models import (
     CheckIn,
@@ -31,17 +32,6 @@ from programs.models import (
 )
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-def _require_same_organization(organization, **objects) -> None:
-    """Refuse objects of another organization with a field error named after the argument."""
-    errors = {
-        name: _("This %(what)s does not belong to this organization.") % {"what": obj._meta.verbose_name}
-        for name, obj in objects.items()
-        if obj is not None and obj.organization_id != organization.id
-    }
-    if errors:
-        raise ValidationError(errors)
 
 
 def _save(obj, *, update_fields: list[str] | None = None):
@@ -76,7 +66,7 @@ def program_create(*, organization, name: str, description: str = "", promised_v
 def milestone_template_create(
     *, organization, program: Program, name: str, days_before_deadline: int, deliverable: str = ""
 ) -> MilestoneTemplate:
-    _require_same_organization(organization, program=program)
+    require_same_organization(organization, program=program)
     template = MilestoneTemplate(
         organization=organization,
         program=program,
@@ -100,7 +90,7 @@ def run_create(
     checkin_cadence_days: int = 7,
     skip_non_working_days: bool = True,
 ) -> Run:
-    _require_same_organization(organization, program=program)
+    require_same_organization(organization, program=program)
     run = Run(
         organization=organization,
         program=program,
@@ -118,7 +108,7 @@ def run_create(
 @transaction.atomic
 def run_calendar_token_rotate(*, organization, run: Run) -> Run:
     """Give the run a new calendar secret: old subscription URLs stop working."""
-    _require_same_organization(organization, run=run)
+    require_same_organization(organization, run=run)
     run.calendar_token = new_calendar_token()
     run.save(update_fields=["calendar_token", "updated_at"])
     return run
@@ -140,7 +130,7 @@ def team_create(*, organization, name: str, members: list[Participant] | tuple =
 
 @transaction.atomic
 def team_member_add(*, organization, team: Team, participant: Participant) -> TeamMembership:
-    _require_same_organization(organization, team=team, participant=participant)
+    require_same_organization(organization, team=team, participant=participant)
     membership = TeamMembership.objects.for_organization(organization).filter(team=team, participant=participant)
     return membership.first() or _save(TeamMembership(organization=organization, team=team, participant=participant))
 
@@ -159,7 +149,7 @@ def enrollment_create(
     success_definition: str = "",
     commitments: str = "",
 ) -> Enrollment:
-    _require_same_organization(organization, run=run, participant=participant, team=team)
+    require_same_organization(organization, run=run, participant=participant, team=team)
     enrollment = Enrollment(
         organization=organization,
         run=run,
@@ -182,7 +172,7 @@ ENROLLMENT_EDITABLE_FIELDS = ("status", "success_definition", "commitments")
 @transaction.atomic
 def enrollment_update(*, organization, enrollment: Enrollment, **changes) -> Enrollment:
     """Change status, definition of success or commitments (the fields a PM edits)."""
-    _require_same_organization(organization, enrollment=enrollment)
+    require_same_organization(organization, enrollment=enrollment)
     unknown = set(changes) - set(ENROLLMENT_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"enrollment_update cannot change {sorted(unknown)}")
@@ -209,7 +199,7 @@ def enrollment_matching_needs_update(
     mentor_wish: str = "",
 ) -> Enrollment:
     """What the participant (or team) wants from mentoring in this run: areas, industry, stage, in words."""
-    _require_same_organization(organization, enrollment=enrollment)
+    require_same_organization(organization, enrollment=enrollment)
     enrollment.needs = list(needs)
     enrollment.industry = industry or ""
     enrollment.stage = stage or ""
@@ -238,7 +228,7 @@ def enrollment_commitments_update(
     change is the participant's contact (``last_contact_at``), is recorded in the audit
     trail by the save itself and is announced as ``enrollment.updated``.
     """
-    _require_same_organization(organization, enrollment=enrollment)
+    require_same_organization(organization, enrollment=enrollment)
     values = {
         "success_definition": _participant_text(success_definition),
         "commitments": _participant_text(commitments),
@@ -280,7 +270,7 @@ def mentor_assignment_validate(*, organization, run: Run, mentor, enrollment: En
     """
     from mentors.models import Mentor
 
-    _require_same_organization(organization, run=run, mentor=mentor, enrollment=enrollment)
+    require_same_organization(organization, run=run, mentor=mentor, enrollment=enrollment)
     if enrollment is not None and enrollment.run_id is not None and enrollment.run_id != run.id:
         raise ValidationError({"enrollment": _("This enrollment is not part of the run %(run)s.") % {"run": run}})
     if mentor.status in (Mentor.Status.PAUSED, Mentor.Status.ALUMNI):
@@ -322,7 +312,7 @@ def mentor_assign(*, organization, run: Run, mentor, enrollment: Enrollment | No
     """
     from mentors.models import Mentor
 
-    _require_same_organization(organization, run=run, mentor=mentor, enrollment=enrollment)
+    require_same_organization(organization, run=run, mentor=mentor, enrollment=enrollment)
     existing = (
         MentorAssignment.objects.for_organization(organization)
         .filter(run=run, mentor=mentor, enrollment=enrollment)
@@ -339,7 +329,7 @@ def mentor_assign(*, organization, run: Run, mentor, enrollment: Enrollment | No
 
 @transaction.atomic
 def mentor_unassign(*, organization, assignment: MentorAssignment) -> None:
-    _require_same_organization(organization, assignment=assignment)
+    require_same_organization(organization, assignment=assignment)
     assignment.delete()
 
 
@@ -420,7 +410,7 @@ def _plan_date(run: Run, deadline: datetime.date, name: str, days_before: int) -
 
 def run_plan_preview(*, organization, run: Run) -> PlanPreview:
     """The milestones the program's templates give this run, counted back from its deadline."""
-    _require_same_organization(organization, run=run)
+    require_same_organization(organization, run=run)
     templates = MilestoneTemplate.objects.for_organization(organization).filter(program_id=run.program_id)
     existing = {m.template_id: m for m in selectors.milestones_for_run(organization=organization, run=run)}
     finished = _finished_milestone_ids(organization, run)
@@ -497,7 +487,7 @@ def run_deadline_move_preview(
     land before today (``into_past``) and the finished ones (``finished_rows``), for
     the program manager's warning.
     """
-    _require_same_organization(organization, run=run)
+    require_same_organization(organization, run=run)
     probe = Run(
         organization=organization,
         program_id=run.program_id,
@@ -586,7 +576,7 @@ def milestone_progress_update(
     note: str = "",
 ) -> MilestoneProgress:
     """Record where an enrollment stands with a milestone (one row per pair)."""
-    _require_same_organization(organization, enrollment=enrollment, milestone=milestone)
+    require_same_organization(organization, enrollment=enrollment, milestone=milestone)
     if milestone.run_id != enrollment.run_id:
         raise ValidationError({"milestone": _("This milestone belongs to another run.")})
     progress = (
@@ -618,7 +608,7 @@ def milestone_progress_update(
 @transaction.atomic
 def milestone_complete(*, organization, milestone: Milestone) -> Milestone:
     """Mark a milestone of the run completed: re-planning leaves it where it is."""
-    _require_same_organization(organization, milestone=milestone)
+    require_same_organization(organization, milestone=milestone)
     if milestone.completed_at is None:
         milestone.completed_at = timezone.now()
         _save(milestone, update_fields=["completed_at"])
@@ -710,7 +700,7 @@ def _touch_contact(enrollment: Enrollment) -> None:
 def check_in_create(
     *, organization, enrollment: Enrollment, done: str, next: str = "", blockers: str = "", confidence=None
 ) -> CheckIn:
-    _require_same_organization(organization, enrollment=enrollment)
+    require_same_organization(organization, enrollment=enrollment)
     check_in = _save(
         CheckIn(
             organization=organization,
@@ -741,7 +731,7 @@ def help_request_create(
     *, organization, enrollment: Enrollment, act: str, impact: str, desired_outcome: str
 ) -> HelpRequest:
     """Ask the enrollment's mentors for help, in AID form."""
-    _require_same_organization(organization, enrollment=enrollment)
+    require_same_organization(organization, enrollment=enrollment)
     help_request = _save(
         HelpRequest(
             organization=organization,
@@ -775,7 +765,7 @@ def help_request_reply(*, organization, help_request: HelpRequest, mentor, autho
     measured from the request's creation) and moves an open request to "answered".
     The enrollment's last contact becomes now.
     """
-    _require_same_organization(organization, help_request=help_request, mentor=mentor)
+    require_same_organization(organization, help_request=help_request, mentor=mentor)
     if mentor is not None and not selectors.mentor_may_answer(
         organization=organization, help_request=help_request, mentor=mentor
     ):
@@ -815,7 +805,7 @@ def help_request_reply(*, organization, help_request: HelpRequest, mentor, autho
 
 @transaction.atomic
 def help_request_resolve(*, organization, help_request: HelpRequest) -> HelpRequest:
-    _require_same_organization(organization, help_request=help_request)
+    require_same_organization(organization, help_request=help_request)
     if help_request.status != HelpRequest.Status.RESOLVED:
         help_request.status = HelpRequest.Status.RESOLVED
         help_request.resolved_at = timezone.now()
