@@ -7,7 +7,10 @@ class AssessmentsConfig(AppConfig):
     verbose_name = _("Assessments and value gaps")
 
     def ready(self):
-        from assessments import signals
+        from assessments import home, signals
         from core.signals import organization_created
+        from programs.home import register_home_part
 
         organization_created.connect(signals.give_default_framework, dispatch_uid="assessments.give_default_framework")
+        register_home_part("self_assessments", home.participant_open_self_assessments)
+        register_home_part("surveys", home.participant_open_surveys)

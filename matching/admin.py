@@ -20,8 +20,8 @@ from core.admin_base import TenantAdmin, active_organization
 from matching import selectors, services
 from matching.models import Conflict, Preference, Proposal, ProposedPair
 from matching.reasons import reason_text
-from mentors.vocabulary import Area, Industry, Stage, label_of
 from programs.models import Run
+from programs.vocabulary import Area, Industry, Stage, label_of
 
 
 def _error_text(error: ValidationError) -> str:

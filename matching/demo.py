@@ -11,10 +11,10 @@ import random
 from collections.abc import Callable
 
 from matching import selectors, services
-from mentors.vocabulary import Area, Industry, Stage
 from programs import services as programs_services
 from programs.models import Enrollment, Run
 from programs.selectors import CURRENT_ENROLLMENT_STATUSES
+from programs.vocabulary import Area, Industry, Stage
 
 WISHES = {
     "ko": ["B2B 영업을 직접 해 본 분이면 좋겠어요.", "가격을 정하는 법을 함께 고민해 줄 분", ""],

@@ -4,8 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from matching.models import MAX_RANK
-from mentors.vocabulary import Area, Industry, Stage, label_of
 from programs.services import PARTICIPANT_TEXT_MAX_LENGTH
+from programs.vocabulary import Area, Industry, Stage, label_of
 
 
 def mentor_label(mentor) -> str:

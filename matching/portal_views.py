@@ -26,7 +26,7 @@ from matching.forms import MentorPreferencesForm
 from matching.models import MAX_RANK
 from mentors import forms, selectors, services
 from mentors.views import mentor_required
-from mentors.vocabulary import Area, label_of
+from programs.vocabulary import Area, label_of
 
 
 @mentor_required

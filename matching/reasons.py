@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from mentors.vocabulary import Area, Industry, Language, Stage, label_of
+from programs.vocabulary import Area, Industry, Language, Stage, label_of
 
 
 def reason_text(reason: dict) -> str:

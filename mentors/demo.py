@@ -43,7 +43,7 @@ PROFILES = {
     },
 }
 
-# The matching profile (codes of mentors.vocabulary), set once per mentor.
+# The matching profile (codes of programs.vocabulary), set once per mentor.
 MATCHING_PROFILES = {
     "ko": {
         "expertise_areas": ["customer_discovery", "sales", "pricing"],

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import sso
 from mentors.models import DevelopmentGoal, KeyResult, Mentor, MentoringSession
-from mentors.vocabulary import Area, Industry, Language, Stage
+from programs.vocabulary import Area, Industry, Language, Stage
 
 CONFIDENCE_CHOICES = [
     (1, _("1 · not at all")),

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import ArchivableTenantModel, TenantModel
-from mentors.vocabulary import Area, Industry, Language, Stage, clean_codes
+from programs.vocabulary import Area, Industry, Language, Stage, clean_codes
 
 
 class Mentor(TenantModel):
@@ -42,7 +42,7 @@ class Mentor(TenantModel):
     availability = models.CharField(_("availability"), max_length=200, blank=True)
     other_affiliations = models.TextField(_("other affiliations"), blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    # The matching profile: codes of mentors.vocabulary, so that overlaps with needs can be computed.
+    # The matching profile: codes of programs.vocabulary, so that overlaps with needs can be computed.
     expertise_areas = models.JSONField(_("expertise areas (for matching)"), default=list, blank=True)
     industries = models.JSONField(_("industries"), default=list, blank=True)
     stages = models.JSONField(_("stages they like to help"), default=list, blank=True)

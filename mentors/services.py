@@ -96,7 +96,7 @@ def mentor_matching_profile_update(
     stages: list[str],
     languages: list[str],
 ) -> Mentor:
-    """The mentor's matching profile: codes of ``mentors.vocabulary`` (unknown codes are field errors)."""
+    """The mentor's matching profile: codes of ``programs.vocabulary`` (unknown codes are field errors)."""
     require_same_organization(organization, mentor=mentor)
     mentor.expertise_areas = list(expertise_areas)
     mentor.industries = list(industries)

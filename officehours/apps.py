@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class OfficeHoursConfig(AppConfig):
     name = "officehours"
     verbose_name = _("Office hours")
+
+    def ready(self):
+        from officehours.selectors import upcoming_bookings_for_enrollment
+        from programs.home import register_home_part
+
+        register_home_part("office_hours", upcoming_bookings_for_enrollment)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from mentors.models import Mentor
 from programs import selectors, services
 from programs.models import (
     CheckIn,
@@ -261,7 +260,9 @@ ENGLISH = Copy(
 )
 
 
-def _mentor(organization, user, *, capacity: int) -> Mentor:
+def _mentor(organization, user, *, capacity: int):
+    # mentors.Mentor, the model an assignment points to (programs does not import mentors).
+    Mentor = MentorAssignment._meta.get_field("mentor").related_model
     mentor, _created = Mentor.objects.for_organization(organization).get_or_create(
         organization=organization, user=user, defaults={"capacity": capacity, "status": Mentor.Status.ACTIVE}
     )

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from core.audit import audit_record_bulk
 from core.events import events_subscribed
+from core.tenancy import require_same_organization
 from notifications.schedule import zone_of
 from programs import selectors, services
 from programs.models import Enrollment, MilestoneProgress, Participant, Team, TeamMembership
@@ -384,7 +385,7 @@ def import_preview(*, organization, run, filename: str, content: bytes) -> Impor
 @transaction.atomic
 def import_apply(*, organization, run, filename: str, content: bytes) -> ImportReport:
     """Import the file if every row is valid; otherwise save nothing and return the report."""
-    services._require_same_organization(organization, run=run)
+    require_same_organization(organization, run=run)
     report, planned = _plan(organization=organization, run=run, filename=filename, content=content)
     if report.has_errors:
         return report

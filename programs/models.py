@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.models import ArchivableTenantModel, TenantModel
-from mentors.vocabulary import Area, Industry, Stage, clean_codes
+from programs.vocabulary import Area, Industry, Stage, clean_codes
 
 
 def new_calendar_token() -> str:

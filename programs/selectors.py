@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from programs.home import home_parts
 from programs.models import (
     CheckIn,
     Enrollment,
@@ -397,26 +398,6 @@ def commitment_items(text: str) -> list[str]:
     return items
 
 
-@dataclass(frozen=True)
-class OpenSelfAssessment:
-    window: object  # assessments.AssessmentWindow
-    link: str
-    done: bool
-
-
-@dataclass(frozen=True)
-class OpenSurvey:
-    survey: object  # assessments.ValueSurvey
-    link: str
-    answered: bool
-
-
-@dataclass(frozen=True)
-class PendingRating:
-    session: object  # mentors.MentoringSession
-    link: str
-
-
 @dataclass
 class ParticipantHome:
     """Everything a participant's home page shows, read in a fixed number of queries."""
@@ -426,11 +407,13 @@ class ParticipantHome:
     rows: list[MilestoneProgressRow]
     check_ins: list[CheckIn]
     help_requests: list[HelpRequest]
-    self_assessments: list[OpenSelfAssessment]
-    surveys: list[OpenSurvey]
-    ratings_pending: list[PendingRating]
     commitments: list[str]
-    office_hours: list = ()  # upcoming office-hours bookings (officehours app)
+    # The parts other apps add (programs/home.py): open self-assessments and surveys
+    # (assessments), sessions to rate (mentors), upcoming office-hours bookings (officehours).
+    self_assessments: list = field(default_factory=list)
+    surveys: list = field(default_factory=list)
+    ratings_pending: list = field(default_factory=list)
+    office_hours: list = field(default_factory=list)
 
     @property
     def deadline_in_days(self) -> int:
@@ -468,97 +451,6 @@ def participant_help_requests(*, organization, enrollment) -> list[HelpRequest]:
     )
 
 
-def participant_open_self_assessments(*, organization, enrollment, now=None) -> list[OpenSelfAssessment]:
-    """Assessment windows of the enrollment's run that are open now, and whether the self-assessment is in."""
-    from assessments.links import self_assessment_link
-    from assessments.models import Assessment, AssessmentWindow
-
-    now = now or timezone.now()
-    given = Assessment.objects.for_organization(organization).filter(
-        window=OuterRef("pk"), subject_enrollment=enrollment, assessor_role=Assessment.Role.SELF
-    )
-    windows = (
-        AssessmentWindow.objects.for_organization(organization)
-        .filter(run_id=enrollment.run_id, opens_at__lte=now, closes_at__gt=now)
-        .annotate(self_given=Exists(given))
-        .order_by("closes_at", "id")
-    )
-    return [
-        OpenSelfAssessment(
-            window=window, link=self_assessment_link(window=window, enrollment=enrollment), done=window.self_given
-        )
-        for window in windows
-    ]
-
-
-def participant_open_surveys(*, organization, enrollment, now=None) -> list[OpenSurvey]:
-    """Value-gap surveys open now that ask this enrollment (its run, or its program as a whole)."""
-    from assessments.links import survey_link
-    from assessments.models import SurveyResponse, ValueSurvey
-    from assessments.services import respondent_key
-
-    now = now or timezone.now()
-    surveys = list(
-        ValueSurvey.objects.for_organization(organization)
-        .filter(ask_participants=True, opens_at__lte=now, closes_at__gt=now)
-        .filter(Q(run_id=enrollment.run_id) | Q(run__isnull=True, program_id=enrollment.run.program_id))
-        .order_by("closes_at", "id")
-    )
-    if not surveys:
-        return []
-    keys = {survey.pk: respondent_key(survey=survey, enrollment=enrollment) for survey in surveys}
-    answered = set(
-        SurveyResponse.objects.for_organization(organization)
-        .filter(survey__in=surveys, respondent_key__in=keys.values())
-        .values_list("survey_id", "respondent_key")
-    )
-    return [
-        OpenSurvey(
-            survey=survey,
-            link=survey_link(survey=survey, enrollment=enrollment),
-            answered=(survey.pk, keys[survey.pk]) in answered,
-        )
-        for survey in surveys
-    ]
-
-
-def participant_pending_ratings(*, organization, enrollment) -> list[PendingRating]:
-    """Sessions this participant attended (not archived) and has not rated yet, newest first.
-
-    Only for an enrollment of one participant: a rating is a person's, and a team's
-    home link is shared by its members (they rate from the link each one is mailed).
-    """
-    if not enrollment.participant_id:
-        return []
-    from django.urls import reverse
-
-    from mentors.links import session_rating_token
-    from mentors.models import MentoringSession, SessionAttendance, SessionRating
-
-    attended = SessionAttendance.objects.for_organization(organization).filter(
-        session=OuterRef("pk"), enrollment=enrollment
-    )
-    rated = SessionRating.objects.for_organization(organization).filter(
-        session=OuterRef("pk"), participant_id=enrollment.participant_id
-    )
-    sessions = (
-        MentoringSession.objects.for_organization(organization)
-        .filter(Exists(attended), ~Exists(rated), archived_at__isnull=True)
-        .select_related("mentor__user")
-        .order_by("-held_on", "-id")
-    )
-    participant = enrollment.participant
-    return [
-        PendingRating(
-            session=session,
-            link=reverse(
-                "mentors:session_rate", kwargs={"token": session_rating_token(session=session, participant=participant)}
-            ),
-        )
-        for session in sessions
-    ]
-
-
 def participant_home(*, organization, enrollment, check_in_limit: int = 3) -> ParticipantHome:
     """The participant's home: milestones, check-ins, help requests with every reply, what is open for them.
 
@@ -572,15 +464,6 @@ def participant_home(*, organization, enrollment, check_in_limit: int = 3) -> Pa
         rows=milestone_progress_for_enrollment(organization=organization, enrollment=enrollment),
         check_ins=list(latest_check_ins(organization=organization, enrollment=enrollment, limit=check_in_limit)),
         help_requests=participant_help_requests(organization=organization, enrollment=enrollment),
-        self_assessments=participant_open_self_assessments(organization=organization, enrollment=enrollment, now=now),
-        surveys=participant_open_surveys(organization=organization, enrollment=enrollment, now=now),
-        ratings_pending=participant_pending_ratings(organization=organization, enrollment=enrollment),
         commitments=commitment_items(enrollment.commitments),
-        office_hours=_upcoming_office_hours(organization=organization, enrollment=enrollment),
+        **home_parts(organization=organization, enrollment=enrollment, now=now),
     )
-
-
-def _upcoming_office_hours(*, organization, enrollment) -> list:
-    from officehours.selectors import upcoming_bookings_for_enrollment
-
-    return upcoming_bookings_for_enrollment(organization=organization, enrollment=enrollment)

@@ -268,9 +268,8 @@ def mentor_assignment_validate(*, organization, run: Run, mentor, enrollment: En
     ``enrollment`` may be unsaved (a new enrollment in an admin form): only the capacity
     is checked then.
     """
-    from mentors.models import Mentor
-
     require_same_organization(organization, run=run, mentor=mentor, enrollment=enrollment)
+    Mentor = type(mentor)  # mentors.Mentor, named by the assignment's foreign key (mentors builds on programs)
     if enrollment is not None and enrollment.run_id is not None and enrollment.run_id != run.id:
         raise ValidationError({"enrollment": _("This enrollment is not part of the run %(run)s.") % {"run": run}})
     if mentor.status in (Mentor.Status.PAUSED, Mentor.Status.ALUMNI):
@@ -310,8 +309,6 @@ def mentor_assign(*, organization, run: Run, mentor, enrollment: Enrollment | No
     not in the run, the mentor is paused or alumni, or an enrollment assignment would
     take the mentor beyond ``Mentor.capacity`` (enrollments at once in active runs).
     """
-    from mentors.models import Mentor
-
     require_same_organization(organization, run=run, mentor=mentor, enrollment=enrollment)
     existing = (
         MentorAssignment.objects.for_organization(organization)
@@ -321,7 +318,7 @@ def mentor_assign(*, organization, run: Run, mentor, enrollment: Enrollment | No
     if existing is not None:
         return existing
     # Lock the mentor so that two simultaneous assignments cannot both pass the capacity check.
-    Mentor.objects.for_organization(organization).select_for_update().filter(pk=mentor.pk).first()
+    type(mentor).objects.for_organization(organization).select_for_update().filter(pk=mentor.pk).first()
     mentor_assignment_validate(organization=organization, run=run, mentor=mentor, enrollment=enrollment)
     assignment = MentorAssignment(organization=organization, run=run, mentor=mentor, enrollment=enrollment)
     return _save(assignment)

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
 from core.forms import form_errors_from
-from mentors.models import Mentor
 from programs import services
 from programs.models import (
     Enrollment,
@@ -19,11 +18,12 @@ from programs.models import (
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 # Querysets behind foreign-key selects: what each option's label needs, fetched in one go.
+# Keyed by model label: the mentor is named, not imported (mentors builds on programs).
 _CHOICE_RELATIONS = {
-    Enrollment: ("participant", "team"),
-    Mentor: ("user",),
-    Milestone: (),
-    MilestoneTemplate: ("program",),
+    Enrollment._meta.label_lower: ("participant", "team"),
+    "mentors.mentor": ("user",),
+    Milestone._meta.label_lower: (),
+    MilestoneTemplate._meta.label_lower: ("program",),
 }
 
 
@@ -36,8 +36,9 @@ class ConstantQueryChoicesMixin:
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.related_model
-        if related in _CHOICE_RELATIONS and "queryset" not in kwargs:
-            kwargs["queryset"] = related._default_manager.select_related(*_CHOICE_RELATIONS[related])
+        relations = _CHOICE_RELATIONS.get(related._meta.label_lower)
+        if relations is not None and "queryset" not in kwargs:
+            kwargs["queryset"] = related._default_manager.select_related(*relations)
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if db_field.name in self.get_autocomplete_fields(request):
             # An autocomplete widget renders only the chosen option and needs the real

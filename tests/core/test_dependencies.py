@@ -20,10 +20,7 @@ APPS = sorted(path.parent.name for path in ROOT.glob("*/apps.py"))
 # Pairs of apps that import each other today (debt of #17; never add to this list).
 KNOWN_CYCLES = {
     frozenset({"assessments", "notifications"}),
-    frozenset({"assessments", "programs"}),
-    frozenset({"mentors", "programs"}),
     frozenset({"notifications", "programs"}),
-    frozenset({"officehours", "programs"}),
 }
 
 

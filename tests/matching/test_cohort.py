@@ -17,8 +17,8 @@ from scipy.optimize import linear_sum_assignment
 
 from matching import services
 from matching.models import Conflict, Preference, ProposedPair
-from mentors.vocabulary import Area, Industry, Stage
 from programs.models import Run
+from programs.vocabulary import Area, Industry, Stage
 from tests.factories.matching import ConflictFactory, PreferenceFactory
 from tests.factories.programs import (
     EnrollmentFactory,
