@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from assessments import reports, services
+from assessments import extensions, reports, services
 from assessments.admin_outcomes import outcome_urls
 from assessments.models import (
     Assessment,
@@ -457,9 +457,7 @@ class ValueSurveyAdmin(TenantAdmin):
         queryset = super().get_queryset(request).annotate(response_count=Count("responses"))
         organization = active_organization(request)
         if organization is not None:
-            from notifications.selectors import with_survey_response_rates
-
-            queryset = with_survey_response_rates(queryset, organization=organization)
+            queryset = extensions.annotate_surveys(queryset, organization=organization)
         return queryset
 
     @staticmethod

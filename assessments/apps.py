@@ -9,7 +9,7 @@ class AssessmentsConfig(AppConfig):
     def ready(self):
         from assessments import home, signals
         from core.signals import organization_created
-        from programs.home import register_home_part
+        from programs.extensions import register_home_part
 
         organization_created.connect(signals.give_default_framework, dispatch_uid="assessments.give_default_framework")
         register_home_part("self_assessments", home.participant_open_self_assessments)

@@ -1,4 +1,4 @@
-"""The assessments' parts of the participant's home (programs/home.py): open self-assessments and surveys."""
+"""The assessments' parts of the participant's home (programs/extensions.py): open self-assessments and surveys."""
 
 from __future__ import annotations
 

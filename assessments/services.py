@@ -38,6 +38,7 @@ from assessments.models import (
 from core import events
 from core.audit import audit_record_bulk
 from core.models import Membership, Organization
+from core.signals import messages_due
 from core.tenancy import require_same_organization
 
 MAX_EVIDENCE_LINKS = 10
@@ -530,9 +531,7 @@ def value_survey_invitations_plan(*, organization: Organization, survey: ValueSu
     (A survey that opens later is invited by the reminder planner when it opens.)
     """
     if survey.is_open():
-        from notifications.services import notifications_plan_soon
-
-        notifications_plan_soon(organization=organization)
+        messages_due.send(sender=ValueSurvey, organization=organization)
 
 
 def respondent_key(*, survey: ValueSurvey, enrollment=None, mentor=None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -103,9 +105,15 @@ class Organization(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        import zoneinfo
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The organization's time zone (Asia/Seoul when the stored name is unknown)."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("Asia/Seoul")
 
+    def clean(self) -> None:
         import holidays
 
         if self.time_zone not in zoneinfo.available_timezones():

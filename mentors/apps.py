@@ -8,6 +8,6 @@ class MentorsConfig(AppConfig):
 
     def ready(self):
         from mentors import home
-        from programs.home import register_home_part
+        from programs.extensions import register_home_part
 
         register_home_part("ratings_pending", home.participant_pending_ratings)

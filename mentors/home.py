@@ -1,4 +1,4 @@
-"""The mentors' part of the participant's home (programs/home.py): sessions attended and not rated yet."""
+"""The mentors' part of the participant's home (programs/extensions.py): sessions attended and not rated yet."""
 
 from __future__ import annotations
 

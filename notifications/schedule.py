@@ -37,10 +37,7 @@ def hour_is_quiet(hour: int, start: int, end: int) -> bool:
 
 
 def zone_of(organization) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(organization.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("Asia/Seoul")
+    return organization.zone
 
 
 @dataclass(frozen=True)

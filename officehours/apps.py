@@ -8,6 +8,6 @@ class OfficeHoursConfig(AppConfig):
 
     def ready(self):
         from officehours.selectors import upcoming_bookings_for_enrollment
-        from programs.home import register_home_part
+        from programs.extensions import register_home_part
 
         register_home_part("office_hours", upcoming_bookings_for_enrollment)

@@ -23,7 +23,6 @@ from django.utils.translation import gettext_lazy
 from core.audit import audit_record_bulk
 from core.events import events_subscribed
 from core.tenancy import require_same_organization
-from notifications.schedule import zone_of
 from programs import selectors, services
 from programs.models import Enrollment, MilestoneProgress, Participant, Team, TeamMembership
 
@@ -587,7 +586,7 @@ def export_rows(*, organization, run) -> tuple[list[str], list[list[str]]]:
     row without an email whose team is the team itself.
     """
     korean = _in_korean()
-    zone = zone_of(organization)
+    zone = organization.zone
     milestones = list(selectors.milestones_for_run(organization=organization, run=run))
     enrollments = list(selectors.enrollments_for_run(organization=organization, run=run))
     status_of = {

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from programs.home import home_parts
+from programs.extensions import home_parts
 from programs.models import (
     CheckIn,
     Enrollment,
@@ -27,13 +27,7 @@ CURRENT_ENROLLMENT_STATUSES = (Enrollment.Status.APPLIED, Enrollment.Status.ACTI
 
 def today_for(organization) -> datetime.date:
     """Today's date in the organization's time zone (a deadline is a local date)."""
-    import zoneinfo
-
-    try:
-        zone = zoneinfo.ZoneInfo(organization.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("Asia/Seoul")
-    return timezone.now().astimezone(zone).date()
+    return timezone.now().astimezone(organization.zone).date()
 
 
 # --- mentors -----------------------------------------------------------------------------
@@ -408,7 +402,7 @@ class ParticipantHome:
     check_ins: list[CheckIn]
     help_requests: list[HelpRequest]
     commitments: list[str]
-    # The parts other apps add (programs/home.py): open self-assessments and surveys
+    # The parts other apps add (programs/extensions.py): open self-assessments and surveys
     # (assessments), sessions to rate (mentors), upcoming office-hours bookings (officehours).
     self_assessments: list = field(default_factory=list)
     surveys: list = field(default_factory=list)

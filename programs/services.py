@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.events import event_emit, events_subscribed
+from core.signals import messages_due
 from core.tenancy import require_same_organization
 from programs import planning, selectors
 from programs.models import (
@@ -683,9 +684,7 @@ def milestones_overdue_announce(*, organization, today: datetime.date | None = N
 
 def _plan_messages_soon(organization) -> None:
     """Ring the reminder planner after the commit: it writes the messages of the moment exactly once."""
-    from notifications.services import notifications_plan_soon
-
-    notifications_plan_soon(organization=organization)
+    messages_due.send(sender=Run, organization=organization)
 
 
 def _touch_contact(enrollment: Enrollment) -> None:

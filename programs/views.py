@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from core.forms import form_errors_from
 from core.links import signed_link_page
 from core.models import Organization
-from programs import links, selectors, services
+from programs import extensions, links, selectors, services
 from programs.forms import CheckInForm, CommitmentsForm, HelpRequestForm, ProgressForm
 from programs.models import Enrollment, Milestone
 
@@ -323,8 +323,6 @@ def lost_link(request, org_slug: str):
     The answer is the same whether or not the address belongs to anyone (it never says
     which); the link itself goes out through the outbox, in the participant's language.
     """
-    from notifications.services import lost_link_send
-
     # The middleware has activated the organization named in the URL (org_slug).
     organization = Organization.objects.filter(slug=org_slug).first()
     if organization is None:
@@ -340,7 +338,7 @@ def lost_link(request, org_slug: str):
                 status = 429
                 form.add_error(None, _("Too many requests. Please try again in an hour."))
             else:
-                lost_link_send(organization=organization, email=email)
+                extensions.lost_link_send(organization=organization, email=email)
                 sent = True
         context = {"organization": organization, "form": form, "sent": sent, "lang": language}
         response = render(request, "programs/participant/lost_link.html", context, status=status)

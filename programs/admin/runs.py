@@ -28,6 +28,7 @@ from programs.admin.base import (
     current_request,
     save_assignments_through_service,
 )
+from programs.extensions import dashboard_parts
 from programs.forms import DeadlineMoveForm, ImportUploadForm, PlanForm
 from programs.models import (
     Enrollment,
@@ -231,15 +232,14 @@ class RunAdmin(TenantAdmin):
 
     def dashboard_view(self, request, object_id):
         run = self._run_or_404(request, object_id)
-        from notifications.selectors import delivery_health  # the outbox's state, shown where the PM looks
-
         dashboard = selectors.run_dashboard(organization=run.organization, run=run)
         context = self._context(
             request,
             run,
             gettext("Dashboard: %(run)s") % {"run": run.name},
             dashboard=dashboard,
-            delivery=delivery_health(organization=run.organization, run=run),
+            # What other apps know of the run (the reminders' delivery health: programs/extensions.py).
+            **dashboard_parts(organization=run.organization, run=run),
             now=timezone.now(),
             **timeline_context(
                 run,
