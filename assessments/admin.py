@@ -29,6 +29,7 @@ from assessments.models import (
 )
 from core.admin_base import TenantAdmin, TenantInline, active_organization, scope_for_request
 from core.models import Organization
+from programs.models import Run
 
 
 def _scoped_object(request, model, pk):
@@ -163,8 +164,6 @@ class AssessmentWindowAdmin(TenantAdmin):
         ]
 
     def _report(self, request, run_id):
-        from programs.models import Run
-
         if not self.has_view_permission(request):
             raise Http404
         run = _scoped_object(request, Run, run_id)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from assessments import outcomes, reports
 from core.admin_base import active_organization, scope_for_request
 from core.models import Organization
+from programs.models import Run
 
 
 def _csv_response(content: str, filename: str) -> HttpResponse:
@@ -32,8 +33,6 @@ def _silent_days(request) -> tuple[int, list[str]]:
 
 
 def _run(model_admin, request, run_id):
-    from programs.models import Run
-
     if not model_admin.has_view_permission(request):
         raise Http404
     run = scope_for_request(Run._default_manager.all(), request).filter(pk=run_id).first()

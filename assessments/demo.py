@@ -13,6 +13,8 @@ from django.utils import timezone
 from assessments import selectors, services
 from assessments.models import Assessment, AssessmentWindow, SurveyResponse, ValueSurvey
 from core import rls
+from mentors.models import Mentor
+from programs.models import Enrollment, MentorAssignment, Run
 
 # Per participant (cycled): consensus before, self-rating before, growth, self-rating after minus consensus after.
 PRE_LEVELS = [1, 0, 2, 1, 1, 0, 2, 1]
@@ -123,8 +125,6 @@ def _assess(*, organization, window, levels, enrollment, role, level_number, not
 
 
 def _seed_assessments(ctx, organization, run, enrollments, framework, text, log) -> None:
-    from programs.models import MentorAssignment
-
     now = timezone.now()
     levels = list(selectors.level_list(organization=organization, framework=framework))
     pm = ctx.pm_ko if organization.pk == ctx.korean_org.pk else ctx.pm_en
@@ -185,8 +185,6 @@ def _seed_assessments(ctx, organization, run, enrollments, framework, text, log)
 
 
 def _seed_survey(organization, run, enrollments, text, log) -> None:
-    from mentors.models import Mentor
-
     now = timezone.now()
     survey = (
         ValueSurvey.objects.for_organization(organization)
@@ -264,8 +262,6 @@ def seed(ctx, log) -> None:
 
 
 def _seed_organization(ctx, organization, log) -> None:
-    from programs.models import Enrollment, Run
-
     framework = services.framework_create_default(organization=organization)
     text = TEXT["ko" if organization.language == "ko" else "en"]
     runs = list(Run.objects.for_organization(organization).select_related("program").order_by("id"))

@@ -30,8 +30,22 @@ from django.utils.translation import gettext as _
 
 from assessments.models import Assessment, AssessmentWindow, Level
 from assessments.reports import _fetch, _growth_windows, _number, _placeholders, _table
-from core.models import Organization
+from core.models import Organization, User
+from mentors.models import Mentor, MentoringSession, SessionAttendance, SessionRating
 from mentors.selectors import MIN_RATERS
+from programs.models import (
+    CheckIn,
+    Enrollment,
+    HelpRequest,
+    MentorAssignment,
+    Milestone,
+    MilestoneProgress,
+    Participant,
+    Run,
+    Team,
+    TeamMembership,
+)
+from programs.selectors import CURRENT_ENROLLMENT_STATUSES
 
 # Session ratings are anonymous: only sessions with at least this many raters count (as
 # everywhere else, see mentors.selectors), and no average is shown of fewer ratings.
@@ -238,10 +252,6 @@ class OrganizationOutcomes:
 
 def _run_rows(*, organization, runs, windows, silent_days: int, now: datetime.datetime) -> dict[int, RunOutcomeRow]:
     """Fill one row per run; a fixed number of queries whatever the number of runs and people."""
-    from mentors.models import MentoringSession, SessionAttendance, SessionRating
-    from programs.models import CheckIn, Enrollment, HelpRequest, Milestone, MilestoneProgress, TeamMembership
-    from programs.selectors import CURRENT_ENROLLMENT_STATUSES
-
     zone = _zone(organization)
     today = now.astimezone(zone).date()
     rows = {run.pk: RunOutcomeRow(run=run, silent_days=silent_days) for run in runs}
@@ -464,8 +474,6 @@ def _sessions_sql(*, group, session, attendance, rating, enrollment, membership,
 
 def _growth_sql(*, organization, rows: dict[int, RunOutcomeRow], single) -> tuple[str, list]:
     """Per (run, enrollment, role): the mean level that role gave in the before and in the after window."""
-    from programs.models import Enrollment
-
     before_in, before_params = _placeholders([r.before_window.pk for r in rows.values() if r.before_window])
     after_in, after_params = _placeholders([r.after_window.pk for r in rows.values() if r.after_window])
     roles = ", ".join(f"'{role.value}'" for role in ROLES)
@@ -504,8 +512,6 @@ def organization_outcomes(
     *, organization: Organization, silent_days: int = DEFAULT_SILENT_DAYS, now=None
 ) -> OrganizationOutcomes:
     """One row per run of the organization with the same measures as the run page."""
-    from programs.models import Run
-
     now = now or timezone.now()
     runs = list(Run.objects.for_organization(organization).order_by("-starts_on", "name", "id"))
     windows = list(AssessmentWindow.objects.for_organization(organization).order_by("run_id", "opens_at", "id"))
@@ -519,10 +525,6 @@ def organization_outcomes(
 
 def run_outcomes(*, organization: Organization, run, silent_days: int = DEFAULT_SILENT_DAYS, now=None) -> RunOutcomes:
     """The run's outcomes and process health, with level distributions, participants and mentors."""
-    from core.models import User
-    from mentors.models import Mentor, MentoringSession, SessionAttendance, SessionRating
-    from programs.models import Enrollment, HelpRequest, MentorAssignment, Participant, Team, TeamMembership
-
     now = now or timezone.now()
     today = now.astimezone(_zone(organization)).date()
     windows = list(

@@ -35,7 +35,9 @@ from assessments.models import (
     ValueStatement,
     ValueSurvey,
 )
-from core.models import Organization
+from core.models import Organization, User
+from mentors.models import Mentor
+from programs.models import Enrollment, MentorAssignment, Participant, Team
 
 ANONYMITY_THRESHOLD = 3  # an anonymous survey never shows a group smaller than this
 
@@ -59,8 +61,6 @@ def _subjects_cte(*, organization_id: int, run_id: int | None = None) -> tuple[s
     Columns: window_id, run_id, kind (of the window), enrollment_id, consensus (NULL
     without ratings by others), self_level (NULL without a self-assessment), raters.
     """
-    from programs.models import Enrollment
-
     assessment, level, window, framework, enrollment = (
         _table(Assessment),
         _table(Level),
@@ -262,10 +262,6 @@ def cohort_report(*, organization: Organization, run, before_window_id=None, aft
     Growth compares ``before`` and ``after`` windows: by default the first pre
     window and the last post window (else the first and the last window).
     """
-    from core.models import User
-    from mentors.models import Mentor
-    from programs.models import Enrollment, MentorAssignment, Participant, Team
-
     windows = list(
         AssessmentWindow.objects.for_organization(organization)
         .filter(run=run)
@@ -542,10 +538,6 @@ def organization_report(*, organization: Organization, before_kind: str = "pre",
     default); runs missing either kind do not count towards growth. With several
     frameworks, levels are matched by number (names from the first framework).
     """
-    from core.models import User
-    from mentors.models import Mentor
-    from programs.models import Enrollment, MentorAssignment
-
     kind_values = [value for value, _label in AssessmentWindow.Kind.choices]
     if before_kind not in kind_values or after_kind not in kind_values or before_kind == after_kind:
         raise ValueError(f"before_kind and after_kind must be two different kinds of {kind_values}")

@@ -18,6 +18,8 @@ from assessments.models import (
     ValueSurvey,
 )
 from core.models import Organization
+from mentors.models import Mentor
+from programs.models import Enrollment, MentorAssignment
 
 
 def framework_list(*, organization: Organization) -> QuerySet[Framework]:
@@ -61,8 +63,6 @@ def window_list_for_run(*, organization: Organization, run) -> QuerySet[Assessme
 
 def mentor_for_user(*, organization: Organization | None, user):
     """The user's mentor engagement in this organization, or None."""
-    from mentors.models import Mentor
-
     if organization is None or not user.is_authenticated:
         return None
     return Mentor.objects.for_organization(organization).filter(user=user).first()
@@ -70,8 +70,6 @@ def mentor_for_user(*, organization: Organization | None, user):
 
 def mentor_open_windows(*, organization: Organization, mentor, now: datetime | None = None):
     """Open windows of runs in which the mentor is assigned to at least one enrollment."""
-    from programs.models import MentorAssignment
-
     now = now or timezone.now()
     run_ids = (
         MentorAssignment.objects.for_organization(organization)
@@ -88,8 +86,6 @@ def mentor_open_windows(*, organization: Organization, mentor, now: datetime | N
 
 def mentor_mentees(*, organization: Organization, mentor, run_ids=None):
     """Enrollments the mentor is assigned to (optionally within some runs)."""
-    from programs.models import Enrollment, MentorAssignment
-
     assigned = (
         MentorAssignment.objects.for_organization(organization)
         .filter(mentor=mentor, enrollment__isnull=False)
@@ -125,8 +121,6 @@ def assessment_find(*, organization: Organization, window, subject_key: str, ass
 
 def mentor_open_surveys(*, organization: Organization, mentor, now: datetime | None = None) -> QuerySet[ValueSurvey]:
     """Open surveys that ask mentors, for programs (or runs) the mentor works in."""
-    from programs.models import MentorAssignment
-
     now = now or timezone.now()
     assignments = MentorAssignment.objects.for_organization(organization).filter(mentor=mentor)
     return (

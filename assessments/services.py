@@ -40,6 +40,7 @@ from core.audit import audit_record_bulk
 from core.models import Membership, Organization
 from core.signals import messages_due
 from core.tenancy import require_same_organization
+from programs.models import MentorAssignment
 
 MAX_EVIDENCE_LINKS = 10
 
@@ -248,8 +249,6 @@ def _emit_submitted(assessment: Assessment) -> None:
 
 
 def _is_mentor_assigned(*, organization: Organization, mentor, enrollment) -> bool:
-    from programs.models import MentorAssignment
-
     return MentorAssignment.objects.for_organization(organization).filter(mentor=mentor, enrollment=enrollment).exists()
 
 

@@ -25,6 +25,8 @@ from assessments.forms import LevelAssessmentForm, SurveyAnswerForm, add_service
 from assessments.models import Assessment, SurveyResponse
 from core.links import signed_link_page
 from core.models import Organization
+from mentors.models import Mentor
+from programs.models import Enrollment
 
 PORTAL_BASE = "mentors/portal_base.html"
 PORTAL_FALLBACK_BASE = "assessments/portal_fallback_base.html"
@@ -48,8 +50,6 @@ def _link_invalid(request, language: str):
 
 
 def _enrollment(organization, enrollment_id):
-    from programs.models import Enrollment
-
     return (
         Enrollment.objects.for_organization(organization)
         .filter(pk=enrollment_id, archived_at__isnull=True)
@@ -134,8 +134,6 @@ def self_assessment(request, token: str):
 @signed_link_page(links.read_survey_token)
 def survey_answer(request, token: str):
     """A participant or a mentor answers a value-gap survey."""
-    from mentors.models import Mentor
-
     try:
         data = links.read_survey_token(token)
     except links.LinkInvalid:

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import rls
+from core.events import EVENT_TYPES
 from core.models import Organization, User
 from core.tenancy import require_same_organization
 from integrations import selectors, signing
@@ -133,8 +134,6 @@ def idempotency_records_purge(*, now: datetime | None = None) -> int:
 
 
 def _validate_subscription(subscription: WebhookSubscription) -> None:
-    from core.events import EVENT_TYPES
-
     errors: dict[str, list[str]] = {}
     reason = url_refusal_reason(subscription.url or "")
     if reason:

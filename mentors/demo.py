@@ -15,6 +15,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from core.demo import DemoContext
+from core.models import Membership
+from core.services import membership_grant
 from mentors import selectors, services
 from mentors.models import (
     DevelopmentGoal,
@@ -146,8 +148,6 @@ def _mentor(organization, user, language: str) -> Mentor:
         services.mentor_profile_update(organization=organization, mentor=mentor, **PROFILES[language])
     if not mentor.expertise_areas:
         services.mentor_matching_profile_update(organization=organization, mentor=mentor, **MATCHING_PROFILES[language])
-    from core.models import Membership
-    from core.services import membership_grant
 
     if not Membership.objects.for_organization(organization).filter(user=user).exists():
         membership_grant(organization=organization, user=user, role=Membership.Role.MENTOR)

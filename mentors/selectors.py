@@ -28,6 +28,8 @@ from mentors.models import (
     RunMentoringEssentials,
     SessionRating,
 )
+from programs import selectors as program_selectors
+from programs.models import MentorAssignment, Participant, Run
 
 # --- Mentors ---------------------------------------------------------------------------
 
@@ -202,16 +204,12 @@ def goals_due_for_check_in(*, organization: Organization, today: datetime.date) 
 
 def runs_for_mentor(*, organization: Organization, mentor: Mentor) -> QuerySet:
     """Runs the mentor is assigned to (for the whole run or for an enrollment in it)."""
-    from programs.models import MentorAssignment, Run
-
     run_ids = MentorAssignment.objects.for_organization(organization).filter(mentor=mentor).values("run_id")
     return Run.objects.for_organization(organization).filter(id__in=run_ids).select_related("program")
 
 
 def mentee_enrollments(*, organization: Organization, mentor: Mentor) -> QuerySet:
     """The enrollments the mentor mentors (see programs' ``enrollments_for_mentor``)."""
-    from programs import selectors as program_selectors
-
     return program_selectors.enrollments_for_mentor(organization=organization, mentor=mentor)
 
 
@@ -362,8 +360,6 @@ def _as_date(value) -> datetime.date:
 
 def session_participants(*, organization: Organization, session: MentoringSession) -> list:
     """The participants present at a session: solo enrollees and members of teams present."""
-    from programs.models import Participant
-
     enrollments = session.attendees.all()
     participant_ids = {e.participant_id for e in enrollments if e.participant_id}
     team_ids = {e.team_id for e in enrollments if e.team_id}
@@ -378,8 +374,6 @@ def session_and_participant_for_rating_token(*, token: str) -> tuple[MentoringSe
 
     The organization comes from the signed payload: the link works without a login.
     """
-    from programs.models import Participant
-
     try:
         payload = links.session_rating_token_read(token)
     except links.LinkInvalid:
@@ -404,15 +398,11 @@ def session_and_participant_for_rating_token(*, token: str) -> tuple[MentoringSe
 
 def open_help_requests(*, organization: Organization, mentor: Mentor) -> QuerySet:
     """Unanswered help requests routed to the mentor, oldest first."""
-    from programs import selectors as program_selectors
-
     return program_selectors.open_help_requests_for_mentor(organization=organization, mentor=mentor)
 
 
 def help_request_for_mentor(*, organization: Organization, mentor: Mentor, help_request_id: int):
     """A help request routed to the mentor (open or answered), else None."""
-    from programs import selectors as program_selectors
-
     return (
         program_selectors.help_requests_for_mentor(organization=organization, mentor=mentor)
         .filter(pk=help_request_id)
@@ -421,14 +411,10 @@ def help_request_for_mentor(*, organization: Organization, mentor: Mentor, help_
 
 
 def mentee_milestones(*, organization: Organization, enrollment) -> list:
-    from programs import selectors as program_selectors
-
     return program_selectors.milestone_progress_for_enrollment(organization=organization, enrollment=enrollment)
 
 
 def mentee_latest_check_ins(*, organization: Organization, enrollment, limit: int = 5):
-    from programs import selectors as program_selectors
-
     return program_selectors.latest_check_ins(organization=organization, enrollment=enrollment, limit=limit)
 
 

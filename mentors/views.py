@@ -32,6 +32,7 @@ from core.middleware import ACTIVE_ORGANIZATION_SESSION_KEY
 from core.models import Organization
 from mentors import forms, links, selectors, services
 from mentors.models import DevelopmentGoal, KeyResult, MentoringSession
+from programs import services as program_services
 
 LANGUAGE_COOKIE = "django_language"
 
@@ -345,8 +346,6 @@ def mentee_detail(request, enrollment_id: int):
 @require_POST
 def help_request_reply(request, help_request_id: int):
     """Answer a help request routed to the mentor; records the first response time."""
-    from programs import services as program_services
-
     organization, mentor = request.organization, request.mentor
     help_request = selectors.help_request_for_mentor(
         organization=organization, mentor=mentor, help_request_id=help_request_id

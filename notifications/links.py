@@ -1,7 +1,7 @@
 """Absolute links put into reminders: the page where the recipient can act.
 
-Other apps own the pages; these helpers only find their addresses. They tolerate a
-page that is not there (yet): a reminder without a button is better than none.
+Other apps own the pages; these helpers only find their addresses. A portal or admin page
+that is not mounted gives no address: a reminder without a button is better than none.
 """
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ import logging
 
 from django.urls import NoReverseMatch, reverse
 
+from assessments import links as assessment_links
 from core.links import SignedLink
 from core.public_url import public_base_url, public_url
+from programs import links as participant_links
 
 logger = logging.getLogger(__name__)
 
@@ -30,19 +32,11 @@ def _reverse(name: str, *args, **kwargs) -> str:
 
 def participant_link(enrollment, purpose: str) -> str:
     """A signed link that lets the participant act without an account (check-in, progress, help)."""
-    try:
-        from programs.links import participant_link as make
-    except ImportError:
-        return ""
-    return make(enrollment, purpose, base_url=public_base_url())
+    return participant_links.participant_link(enrollment, purpose, base_url=public_base_url())
 
 
 def self_assessment_link(*, window, enrollment) -> str:
-    try:
-        from assessments.links import self_assessment_link as make
-    except ImportError:
-        return ""
-    return absolute(make(window=window, enrollment=enrollment))
+    return absolute(assessment_links.self_assessment_link(window=window, enrollment=enrollment))
 
 
 def mentor_assessment_link(*, window, enrollment) -> str:
@@ -103,8 +97,4 @@ def unsubscribe_token_read(token: str) -> dict:
 
 def survey_link(*, survey, enrollment=None, mentor=None) -> str:
     """The signed page where a participant (enrollment) or a mentor answers a value-gap survey."""
-    try:
-        from assessments.links import survey_link as make
-    except ImportError:
-        return ""
-    return absolute(make(survey=survey, enrollment=enrollment, mentor=mentor))
+    return absolute(assessment_links.survey_link(survey=survey, enrollment=enrollment, mentor=mentor))

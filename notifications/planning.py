@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from assessments.services import respondent_key
 from notifications import content, links
 from notifications.models import PARTICIPANT_CHANNELS, STAFF_CHANNELS, Channel, Kind
 from notifications.schedule import SendingRules, iso_week_slot
@@ -940,8 +941,6 @@ class Planner:
     # --- value-gap surveys -----------------------------------------------------------------
 
     def _surveys(self, until: datetime.datetime) -> Iterable[Planned]:
-        from assessments.services import respondent_key
-
         data = self.data
         now = self.now or until
         lead = datetime.timedelta(days=self.settings.survey_reminder_lead_days)

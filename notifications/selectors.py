@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.db.models import Max, Q, QuerySet
 
+from assessments.models import SurveyResponse, ValueSurvey
 from core.models import Membership, Organization
+from mentors.models import Mentor
 from notifications.models import (
     AlimTalkTemplate,
     ChannelCredentials,
@@ -24,6 +26,17 @@ from notifications.models import (
     Notification,
     NotificationSettings,
     Unsubscribe,
+)
+from programs.models import (
+    Enrollment,
+    HelpRequest,
+    HelpRequestReply,
+    MentorAssignment,
+    Milestone,
+    MilestoneProgress,
+    Participant,
+    Run,
+    TeamMembership,
 )
 
 logger = logging.getLogger(__name__)
@@ -125,17 +138,6 @@ def planning_data(
     *, organization: Organization, today: datetime.date, settings: NotificationSettings | None = None
 ) -> PlanningData:
     """Everything the rules need, in a fixed number of queries however many rows there are."""
-    from mentors.models import Mentor
-    from programs.models import (
-        Enrollment,
-        HelpRequest,
-        MentorAssignment,
-        Milestone,
-        MilestoneProgress,
-        Run,
-        TeamMembership,
-    )
-
     data = PlanningData(
         organization=organization,
         settings=settings or notification_settings_for(organization=organization),
@@ -232,8 +234,6 @@ RECENT_MESSAGE_DAYS = 7
 
 
 def _load_replies(data: PlanningData, run_ids: list[int]) -> None:
-    from programs.models import HelpRequestReply
-
     since = datetime.datetime.combine(data.today, datetime.time(), tzinfo=datetime.UTC) - datetime.timedelta(
         days=RECENT_MESSAGE_DAYS + 1
     )
@@ -251,8 +251,6 @@ def _load_replies(data: PlanningData, run_ids: list[int]) -> None:
 
 def _load_surveys(data: PlanningData) -> None:
     """Value-gap surveys of the active runs' programs that are open (or open within the horizon)."""
-    from assessments.models import SurveyResponse, ValueSurvey
-
     program_ids = {run.program_id for run in data.runs.values()}
     if not program_ids:
         return
@@ -285,8 +283,6 @@ def active_enrollments_of_email(*, organization: Organization, email: str) -> li
 
     Active: the enrollment is active and not archived, its run not finished.
     """
-    from programs.models import Enrollment, Participant, Run, TeamMembership
-
     email = (email or "").strip()
     if not email:
         return []
@@ -349,7 +345,6 @@ def _load_goals(data: PlanningData) -> None:
     goal_model = _optional_model("mentors", "DevelopmentGoal")
     if goal_model is None or not _has_fields(goal_model, "mentor", "checkin_cadence_days", "status"):
         return
-    from mentors.models import Mentor
 
     queryset = goal_model.objects.for_organization(data.organization).filter(
         mentor__status=Mentor.Status.ACTIVE, mentor__user__is_active=True
@@ -432,8 +427,6 @@ def is_unsubscribed(*, organization: Organization, email: str, kind: str) -> boo
 
 
 def runs_for_preview(*, organization: Organization) -> QuerySet:
-    from programs.models import Run
-
     return Run.objects.for_organization(organization).select_related("program").order_by("-starts_on", "name")
 
 
@@ -454,7 +447,6 @@ def with_survey_response_rates(queryset, *, organization: Organization):
     from django.db.models import CharField, Count, IntegerField, OuterRef, Subquery, Value
     from django.db.models.functions import Cast, Coalesce, Concat
 
-    from assessments.models import SurveyResponse
     from notifications.models import Channel, Kind
 
     def invited(who: str):
@@ -548,8 +540,6 @@ def organization_ids_awaiting_reports(*, since: datetime.datetime) -> list[int]:
 
 def enrollment_for_link(*, organization: Organization, enrollment_id: int):
     """The active enrollment a participant's link is for, with its participant and run, or None."""
-    from programs.models import Enrollment
-
     return (
         Enrollment.objects.for_organization(organization)
         .select_related("participant", "run", "run__program")

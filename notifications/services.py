@@ -53,9 +53,12 @@ from django.db.models import F, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from assessments.models import SurveyResponse, ValueSurvey
+from assessments.services import respondent_key
 from core import rls
 from core.models import Organization
 from core.tenancy import require_same_organization
+from mentors.models import Mentor
 from notifications import breaker, channels, content, links, selectors
 from notifications.models import (
     AlimTalkTemplate,
@@ -70,6 +73,8 @@ from notifications.models import (
 )
 from notifications.planning import Planned, Planner
 from notifications.schedule import SendingRules
+from programs import links as participant_links
+from programs.models import Enrollment, HelpRequest, MilestoneProgress
 
 logger = logging.getLogger(__name__)
 
@@ -244,8 +249,6 @@ def lost_link_send(*, organization: Organization, email: str, now: datetime.date
     must answer the same either way). Written to the outbox like every message, in the
     participant's language; quiet hours and unsubscribes apply as for the other kinds.
     """
-    from programs import links as participant_links
-
     now = now or timezone.now()
     settings = selectors.notification_settings_for(organization=organization)
     if not settings.kind_enabled(Kind.LOST_LINK):
@@ -457,8 +460,6 @@ def _lock_next_due(organization: Organization, *, skip_channels: set[str]) -> No
 
 def _no_longer_needed(organization: Organization, row: Notification) -> str:
     """Why a planned reminder should not go out any more (the thing was done), or ''."""
-    from programs.models import Enrollment, HelpRequest, MilestoneProgress
-
     parts = row.subject_key.split(":")
     if parts[0] == "survey" and len(parts) == 4 and row.kind in (Kind.SURVEY_INVITATION, Kind.SURVEY_REMINDER):
         return _survey_answered(organization, parts)
@@ -496,11 +497,6 @@ def _no_longer_needed(organization: Organization, row: Notification) -> str:
 
 def _survey_answered(organization: Organization, parts: list[str]) -> str:
     """Why an invitation or reminder to a survey is not needed any more: the person answered, or ''."""
-    from assessments.models import SurveyResponse, ValueSurvey
-    from assessments.services import respondent_key
-    from mentors.models import Mentor
-    from programs.models import Enrollment
-
     survey = ValueSurvey.objects.for_organization(organization).filter(pk=int(parts[1])).first()
     if survey is None:
         return _("The survey was deleted before the invitation went out.")

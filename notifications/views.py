@@ -19,6 +19,7 @@ from notifications import links, selectors, services
 from notifications.forms import ChannelChoicesForm
 from notifications.models import PARTICIPANT_CHANNELS, Channel, Kind
 from notifications.solapi import e164
+from programs import links as participant_links
 
 
 @csrf_exempt
@@ -73,18 +74,10 @@ class ParticipantChannelsForm(ChannelChoicesForm):
         )
 
 
-def _home_token_read(token: str):
-    from programs import links as participant_links
-
-    return participant_links.home_token_read(token)
-
-
 @require_http_methods(["GET", "POST"])
-@signed_link_page(_home_token_read)
+@signed_link_page(participant_links.home_token_read)
 def participant_channels(request, token: str):
     """Reached from a participant's home link: email or KakaoTalk per kind of message."""
-    from programs import links as participant_links
-
     organization = request.link_organization
     if organization is None:
         raise Http404

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from officehours.models import OfficeHourBooking, OfficeHourSlot
 from officehours.occurrences import Occurrence, occurrences_between
+from programs.models import MentorAssignment
 
 #: How far ahead a participant sees free times.
 BOOKING_HORIZON_DAYS = 28
@@ -63,8 +64,6 @@ def booking_for_enrollment(*, organization, enrollment, booking_id: int) -> Offi
 
 def bookable_mentors(*, organization, enrollment) -> list:
     """The mentors assigned to this enrollment in its run (programs.MentorAssignment)."""
-    from programs.models import MentorAssignment
-
     return [
         assignment.mentor
         for assignment in MentorAssignment.objects.for_organization(organization)

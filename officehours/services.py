@@ -29,6 +29,7 @@ from notifications.selectors import Person
 from officehours import invitations, messages, selectors
 from officehours.models import OfficeHourBooking, OfficeHourSlot
 from officehours.occurrences import is_occurrence, occurrence_starts
+from programs.links import participant_token
 
 #: Reminders before a booked slot, in hours.
 REMINDER_HOURS = (24, 1)
@@ -305,8 +306,6 @@ def _domain() -> str:
 
 def participant_booking_link(enrollment) -> str:
     """The participant's office-hours page (a home-purpose signed link of programs.links)."""
-    from programs.links import participant_token
-
     path = reverse("officehours:participant", kwargs={"token": participant_token(enrollment)})
     return public_url(path)
 

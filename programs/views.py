@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from core.forms import form_errors_from
 from core.links import signed_link_page
 from core.models import Organization
+from integrations.throttling import counter_hit
 from programs import extensions, links, selectors, services
 from programs.forms import CheckInForm, CommitmentsForm, HelpRequestForm, ProgressForm
 from programs.models import Enrollment, Milestone
@@ -307,8 +308,6 @@ def _client_address(request) -> str:
 def _lost_link_throttled(organization, request, email: str) -> bool:
     """Count this request; True when the address or the email asked too often this hour."""
     import hashlib
-
-    from integrations.throttling import counter_hit
 
     address_count, _left = counter_hit(bucket=f"lost-link:address:{_client_address(request)}", window=3600)
     digest = hashlib.sha256(f"{organization.pk}:{email.strip().lower()}".encode()).hexdigest()[:32]

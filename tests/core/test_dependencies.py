@@ -100,3 +100,26 @@ def test_every_app_imports_only_lower_layers():
         if target in layer_of and layer_of[target] >= layer_of[app]
     )
     assert upward == []
+
+
+def test_another_app_is_imported_at_the_top_of_a_module():
+    """With no cycle to hide, an import of another app inside a function has no reason to be there.
+
+    ``apps.py`` is the exception: ``ready()`` registers with other apps once the registry is loaded.
+    """
+    hidden = []
+    for app in APPS:
+        for path in (ROOT / app).rglob("*.py"):
+            relative = path.relative_to(ROOT).as_posix()
+            if "/migrations/" in relative or relative.endswith("/apps.py"):
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for function in ast.walk(tree):
+                if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                for node in ast.walk(function):
+                    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                        target = node.module.split(".", 1)[0]
+                        if target in APPS and target != app:
+                            hidden.append(f"{relative}:{node.lineno} {node.module}")
+    assert hidden == []
