@@ -192,7 +192,7 @@ def test_creating_an_enrollment_emits_an_event(pm_api, organization, run, monkey
     from programs import services
 
     emitted = []
-    monkeypatch.setattr(services, "event_emit", lambda **kw: emitted.append(kw["event"]))
+    monkeypatch.setattr(services.enrollments, "event_emit", lambda **kw: emitted.append(kw["event"]))
     participant = ParticipantFactory(organization=organization)
     response = pm_api.post(
         url(organization, "enrollments"), {"run": run.pk, "participant": participant.pk}, format="json"

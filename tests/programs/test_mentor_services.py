@@ -22,7 +22,8 @@ from tests.factories.programs import (
 def events(monkeypatch):
     """Every event the programs services emit, in order."""
     emitted = []
-    monkeypatch.setattr(services, "event_emit", lambda **kw: emitted.append(kw))
+    for module in (services.activity, services.enrollments):  # the sub-domains that emit events
+        monkeypatch.setattr(module, "event_emit", lambda **kw: emitted.append(kw))
     return emitted
 
 

@@ -1,0 +1,35 @@
+"""What the programs services share: saving a validated row, the enrollment's event payload, ringing the planner."""
+
+from __future__ import annotations
+
+from core.signals import messages_due
+from programs.models import (
+    Enrollment,
+    Run,
+)
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _save(obj, *, update_fields: list[str] | None = None):
+    obj.full_clean()
+    if update_fields is not None:
+        obj.save(update_fields=[*update_fields, "updated_at"])
+    else:
+        obj.save()
+    return obj
+
+
+def _enrollment_payload(enrollment: Enrollment) -> dict:
+    return {
+        "enrollment_id": enrollment.id,
+        "run_id": enrollment.run_id,
+        "participant_id": enrollment.participant_id,
+        "team_id": enrollment.team_id,
+        "status": enrollment.status,
+    }
+
+
+def _plan_messages_soon(organization) -> None:
+    """Ring the reminder planner after the commit: it writes the messages of the moment exactly once."""
+    messages_due.send(sender=Run, organization=organization)
