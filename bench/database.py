@@ -46,9 +46,10 @@ def dsn(url: str) -> str:
 def migrations_hash() -> str:
     """Our migrations, and what decides the third-party ones (pinned packages, installed apps)."""
     digest = hashlib.sha256()
-    # core/rls.py: migrate creates the policies and the lookup functions it defines.
-    for name in ("requirements.txt", "config/settings/base.py", "core/rls.py"):
-        digest.update((BASE_DIR / name).read_bytes())
+    # core/rls/: migrate creates the policies and the lookup functions it defines.
+    decisive = [BASE_DIR / "requirements.txt", BASE_DIR / "config/settings/base.py"]
+    for path in [*decisive, *sorted((BASE_DIR / "core" / "rls").glob("*.py"))]:
+        digest.update(path.read_bytes())
     for path in sorted(BASE_DIR.glob("*/migrations/*.py")):
         if ".venv" in path.parts:
             continue
