@@ -38,12 +38,30 @@ class ProgramSerializer(TenantModelSerializer):
         fields = ["id", "name", "description", "promised_value", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
+    def create(self, validated_data):
+        return call_service(services.program_create, organization=self.context["organization"], **validated_data)
+
+    def update(self, instance, validated_data):
+        return call_service(
+            services.program_update, organization=self.context["organization"], program=instance, **validated_data
+        )
+
 
 class MilestoneTemplateSerializer(TenantModelSerializer):
     class Meta:
         model = MilestoneTemplate
         fields = ["id", "program", "name", "deliverable", "days_before_deadline", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+    def create(self, validated_data):
+        organization = self.context["organization"]
+        return call_service(services.milestone_template_create, organization=organization, **validated_data)
+
+    def update(self, instance, validated_data):
+        organization = self.context["organization"]
+        return call_service(
+            services.milestone_template_update, organization=organization, template=instance, **validated_data
+        )
 
 
 class RunSerializer(TenantModelSerializer):
@@ -73,6 +91,14 @@ class RunSerializer(TenantModelSerializer):
                 {"final_deadline": _("Moving the final deadline re-plans the milestones: use POST …/move-deadline/.")}
             )
         return attrs
+
+    def create(self, validated_data):
+        return call_service(services.run_create, organization=self.context["organization"], **validated_data)
+
+    def update(self, instance, validated_data):
+        return call_service(
+            services.run_update, organization=self.context["organization"], run=instance, **validated_data
+        )
 
 
 @extend_schema_field({"$ref": "#/components/schemas/RunStatusEnum"})
@@ -146,6 +172,15 @@ class ParticipantSerializer(TenantModelSerializer):
         fields = ["id", "name", "email", "phone", "company", "stage", "tags", "language", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
+    def create(self, validated_data):
+        return call_service(services.participant_create, organization=self.context["organization"], **validated_data)
+
+    def update(self, instance, validated_data):
+        organization = self.context["organization"]
+        return call_service(
+            services.participant_update, organization=organization, participant=instance, **validated_data
+        )
+
 
 class TeamSerializer(TenantModelSerializer):
     members = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
@@ -155,12 +190,24 @@ class TeamSerializer(TenantModelSerializer):
         fields = ["id", "name", "members", "created_at", "updated_at"]
         read_only_fields = ["id", "members", "created_at", "updated_at"]
 
+    def create(self, validated_data):
+        return call_service(services.team_create, organization=self.context["organization"], **validated_data)
+
+    def update(self, instance, validated_data):
+        return call_service(
+            services.team_update, organization=self.context["organization"], team=instance, **validated_data
+        )
+
 
 class TeamMembershipSerializer(TenantModelSerializer):
     class Meta:
         model = TeamMembership
         fields = ["id", "team", "participant", "created_at"]
         read_only_fields = ["id", "created_at"]
+
+    def create(self, validated_data):
+        """Adding a member who is one already returns that membership (the service is idempotent)."""
+        return call_service(services.team_member_add, organization=self.context["organization"], **validated_data)
 
 
 class EnrollmentSerializer(TenantModelSerializer):
@@ -266,6 +313,13 @@ class MilestoneSerializer(TenantModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "completed_at", "created_at", "updated_at"]
+
+    def create(self, validated_data):
+        return call_service(services.milestone_create, organization=self.context["organization"], **validated_data)
+
+    def update(self, instance, validated_data):
+        organization = self.context["organization"]
+        return call_service(services.milestone_update, organization=organization, milestone=instance, **validated_data)
 
 
 class MilestoneProgressSerializer(TenantModelSerializer):

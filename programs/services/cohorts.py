@@ -16,7 +16,7 @@ from programs.models import (
     TeamMembership,
     new_calendar_token,
 )
-from programs.services._common import _save
+from programs.services._common import _change, _save
 
 # --- programs, runs, participants, teams -------------------------------------------------
 
@@ -98,3 +98,52 @@ def team_member_add(*, organization, team: Team, participant: Participant) -> Te
     require_same_organization(organization, team=team, participant=participant)
     membership = TeamMembership.objects.for_organization(organization).filter(team=team, participant=participant)
     return membership.first() or _save(TeamMembership(organization=organization, team=team, participant=participant))
+
+
+PROGRAM_EDITABLE_FIELDS = ("name", "description", "promised_value")
+MILESTONE_TEMPLATE_EDITABLE_FIELDS = ("program", "name", "deliverable", "days_before_deadline")
+# The final deadline moves with run_deadline_move (it re-plans the milestones).
+RUN_EDITABLE_FIELDS = (
+    "program",
+    "name",
+    "starts_on",
+    "ends_on",
+    "status",
+    "checkin_cadence_days",
+    "skip_non_working_days",
+)
+PARTICIPANT_EDITABLE_FIELDS = ("name", "email", "phone", "company", "stage", "tags", "language")
+TEAM_EDITABLE_FIELDS = ("name",)
+
+
+@transaction.atomic
+def program_update(*, organization, program: Program, **changes) -> Program:
+    require_same_organization(organization, program=program)
+    return _change(program, changes, editable=PROGRAM_EDITABLE_FIELDS)
+
+
+@transaction.atomic
+def milestone_template_update(*, organization, template: MilestoneTemplate, **changes) -> MilestoneTemplate:
+    require_same_organization(organization, template=template, program=changes.get("program"))
+    return _change(template, changes, editable=MILESTONE_TEMPLATE_EDITABLE_FIELDS)
+
+
+@transaction.atomic
+def run_update(*, organization, run: Run, **changes) -> Run:
+    """Change a run; its final deadline only through :func:`run_deadline_move` (sending it unchanged is fine)."""
+    require_same_organization(organization, run=run, program=changes.get("program"))
+    if changes.get("final_deadline", run.final_deadline) == run.final_deadline:
+        changes.pop("final_deadline", None)
+    return _change(run, changes, editable=RUN_EDITABLE_FIELDS)
+
+
+@transaction.atomic
+def participant_update(*, organization, participant: Participant, **changes) -> Participant:
+    require_same_organization(organization, participant=participant)
+    return _change(participant, changes, editable=PARTICIPANT_EDITABLE_FIELDS)
+
+
+@transaction.atomic
+def team_update(*, organization, team: Team, **changes) -> Team:
+    require_same_organization(organization, team=team)
+    return _change(team, changes, editable=TEAM_EDITABLE_FIELDS)

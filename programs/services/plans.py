@@ -16,7 +16,7 @@ from programs.models import (
     MilestoneTemplate,
     Run,
 )
-from programs.services._common import _save
+from programs.services._common import _change, _save
 
 # --- backward planning -------------------------------------------------------------------
 
@@ -245,3 +245,40 @@ def run_deadline_move(
         row.milestone.overdue_announced_at = None  # a new date may become overdue again
         _save(row.milestone, update_fields=["due_on", "overdue_announced_at"])
     return preview
+
+
+MILESTONE_EDITABLE_FIELDS = ("template", "name", "deliverable", "days_before_deadline", "due_on")
+
+
+@transaction.atomic
+def milestone_create(
+    *,
+    organization,
+    run: Run,
+    name: str,
+    days_before_deadline: int,
+    due_on: datetime.date,
+    deliverable: str = "",
+    template: MilestoneTemplate | None = None,
+) -> Milestone:
+    """One milestone added by hand (the plan writes the others: :func:`run_plan`)."""
+    require_same_organization(organization, run=run, template=template)
+    milestone = Milestone(
+        organization=organization,
+        run=run,
+        template=template,
+        name=name,
+        deliverable=deliverable,
+        days_before_deadline=days_before_deadline,
+        due_on=due_on,
+    )
+    return _save(milestone)
+
+
+@transaction.atomic
+def milestone_update(*, organization, milestone: Milestone, **changes) -> Milestone:
+    require_same_organization(organization, milestone=milestone, template=changes.get("template"))
+    if changes.get("run", milestone.run) != milestone.run:
+        raise ValidationError({"run": _("A milestone stays in its run.")})
+    changes.pop("run", None)
+    return _change(milestone, changes, editable=MILESTONE_EDITABLE_FIELDS)

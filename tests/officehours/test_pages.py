@@ -187,7 +187,7 @@ def test_the_participant_cancels_before_the_window_and_is_refused_inside_it(
     soon = services.slot_publish(
         organization=organization,
         mentor=slot.mentor,
-        starts_at=in_days(0.1, hour=datetime.datetime.now(datetime.UTC).hour) + datetime.timedelta(hours=3),
+        starts_at=in_days(0, hour=datetime.datetime.now(datetime.UTC).hour) + datetime.timedelta(hours=3),
         location="Room",
         cancel_window_hours=12,
     )
