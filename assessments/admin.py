@@ -28,6 +28,7 @@ from assessments.models import (
     ValueSurvey,
 )
 from core.admin_base import TenantAdmin, TenantInline, active_organization, scope_for_request
+from core.forms import form_errors_from
 from core.models import Organization
 from programs.models import Run
 
@@ -312,12 +313,7 @@ class AssessmentAdminForm(forms.ModelForm):
                     **evidence,
                 )
         except ValidationError as error:
-            if not hasattr(error, "error_dict"):
-                self.add_error(None, error.messages)
-                return
-            for field, messages in error.message_dict.items():
-                target = {"observations": "observed", "links": "links_text"}.get(field, field)
-                self.add_error(target if target in self.fields else None, messages)
+            form_errors_from(self, error, field_map={"observations": "observed", "links": "links_text"})
 
 
 class WindowListFilter(admin.SimpleListFilter):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import RATING_MAX, RATING_MIN, Assessment, Level
@@ -11,18 +10,8 @@ from assessments.services import ObservationInput
 
 RATING_CHOICES = [(str(n), str(n)) for n in range(RATING_MIN, RATING_MAX + 1)]
 
-# Where a service's field errors land on the forms below.
-SERVICE_FIELD_TO_FORM_FIELD = {"level": "level", "links": "links", "observations": "observed", "notes": "notes"}
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError on a form, field by field where possible."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for field, messages in error.message_dict.items():
-        target = SERVICE_FIELD_TO_FORM_FIELD.get(field)
-        form.add_error(target if target in form.fields else None, messages)
+# Where a service's field errors land on the forms below (core.forms.form_errors_from).
+SERVICE_FIELD_TO_FORM_FIELD = {"observations": "observed"}
 
 
 class LevelAssessmentForm(forms.Form):

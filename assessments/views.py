@@ -21,8 +21,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from assessments import links, selectors, services
-from assessments.forms import LevelAssessmentForm, SurveyAnswerForm, add_service_errors
+from assessments.forms import SERVICE_FIELD_TO_FORM_FIELD, LevelAssessmentForm, SurveyAnswerForm
 from assessments.models import Assessment, SurveyResponse
+from core.forms import form_errors_from
 from core.links import signed_link_page
 from core.models import Organization
 from mentors.models import Mentor
@@ -75,7 +76,7 @@ def _save_assessment(
         else:
             services.assessment_revise(organization=organization, assessment=existing, **evidence)
     except ValidationError as error:
-        add_service_errors(form, error)
+        form_errors_from(form, error, field_map=SERVICE_FIELD_TO_FORM_FIELD)
         return False
     return True
 
@@ -172,7 +173,7 @@ def survey_answer(request, token: str):
                     stop=form.cleaned_data["stop"],
                 )
             except ValidationError as error:
-                add_service_errors(form, error)
+                form_errors_from(form, error, field_map=SERVICE_FIELD_TO_FORM_FIELD)
             else:
                 return HttpResponseRedirect(f"{request.path}?lang={language}&saved=1")
         context = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -97,6 +97,56 @@ def restore_selected(modeladmin, request, queryset):
     messages.success(request, ngettext("%(n)d row restored.", "%(n)d rows restored.", count) % {"n": count})
 
 
+class ServiceRefused(Exception):
+    """A service refused an admin save that the form had accepted; the admin rolls it back."""
+
+    def __init__(self, error: ValidationError):
+        super().__init__(error)
+        self.error = error
+
+
+def call_service_for_form(service, **kwargs):
+    """Call a write service from an admin save; its refusal rolls the whole save back (see ServiceRefused)."""
+    try:
+        return service(**kwargs)
+    except ValidationError as error:
+        raise ServiceRefused(error) from error
+
+
+def form_fields(form, instance, *, changed_only: bool, exclude: set[str] = frozenset()) -> dict:
+    """The model fields a validated admin form sets, as a service's keyword arguments."""
+    names = set(form.changed_data) if changed_only else set(form.cleaned_data)
+    return {
+        field.name: getattr(instance, field.name)
+        for field in instance._meta.concrete_fields
+        if field.name in names and field.name not in exclude and not field.primary_key and field.name != "organization"
+    }
+
+
+def adopt_saved(obj, saved) -> None:
+    """Make the admin's instance the row a service saved (the admin goes on with ``obj``)."""
+    if saved is obj:
+        return
+    for field in obj._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
+class WrittenByServices:
+    """Where an admin page (or inline) writes through the model's services instead of ``save()``.
+
+    ``create_service(organization=, **fields)`` adds a row (an inline's also gets its parent by
+    the foreign key's name), ``update_service(organization=, <service_object>=row, **changes)``
+    changes one with the fields the form changed. Plain functions; ``None`` keeps Django's save.
+    A refusal the form did not foresee rolls the whole save back and shows the service's message.
+    """
+
+    create_service = None
+    update_service = None
+    service_object: str | None = None  # the update service's keyword for the row (default: model name)
+
+
 class TenantScopedFormMixin:
     """Limits every foreign-key and many-to-many choice to the active organization."""
 
@@ -150,7 +200,7 @@ class RolePermissionMixin:
         return self._role_at_least(request, self.change_role)
 
 
-class TenantInline(RolePermissionMixin, TenantScopedFormMixin, admin.TabularInline):
+class TenantInline(WrittenByServices, RolePermissionMixin, TenantScopedFormMixin, admin.TabularInline):
     """Inline for tenant models; new rows take the parent's organization on save."""
 
     extra = 0
@@ -163,7 +213,7 @@ class TenantStackedInline(TenantInline, admin.StackedInline):
     template = admin.StackedInline.template
 
 
-class TenantAdmin(RolePermissionMixin, TenantScopedFormMixin, admin.ModelAdmin):
+class TenantAdmin(WrittenByServices, RolePermissionMixin, TenantScopedFormMixin, admin.ModelAdmin):
     """Base of every admin page for a tenant model.
 
     * lists and objects are scoped to the active organization; an object of another
@@ -229,17 +279,53 @@ class TenantAdmin(RolePermissionMixin, TenantScopedFormMixin, admin.ModelAdmin):
             response.context_data.update(history_context(request, obj, can_see=can_see))
         return response
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            # Raised inside the admin's atomic block: nothing of this save was kept.
+            for message in refused.error.messages:
+                messages.error(request, message)
+            return HttpResponseRedirect(request.get_full_path())
+
     def save_model(self, request, obj, form, change):
-        if not change and obj.organization_id is None:
-            organization = active_organization(request)
-            if organization is None:
-                raise Http404
+        service = type(self).update_service if change else type(self).create_service
+        organization = obj.organization if change else active_organization(request)
+        if organization is None:
+            raise Http404
+        if service is None:
             obj.organization = organization
-        super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
+            return
+        target = {self.service_object or obj._meta.model_name: obj} if change else {}
+        saved = call_service_for_form(
+            service, organization=organization, **target, **form_fields(form, obj, changed_only=change)
+        )
+        adopt_saved(obj, saved)
 
     def save_formset(self, request, form, formset, change):
-        instances = formset.save(commit=False)
-        for instance in instances:
+        inline = next((i for i in self.get_inline_instances(request, form.instance) if i.model is formset.model), None)
+        create = getattr(type(inline), "create_service", None)
+        update = getattr(type(inline), "update_service", None)
+        organization = form.instance.organization
+        written = set()  # the rows a service wrote; the formset saves the others
+        for row in formset.forms:
+            instance = row.instance
+            if row in formset.deleted_forms or not row.has_changed():
+                continue
+            service = update if instance.pk is not None else create
+            if service is None:
+                continue
+            if instance.pk is not None:
+                target = {inline.service_object or instance._meta.model_name: instance}
+            else:
+                target = {formset.fk.name: form.instance}
+            fields = form_fields(row, instance, changed_only=instance.pk is not None, exclude={formset.fk.name})
+            adopt_saved(instance, call_service_for_form(service, organization=organization, **target, **fields))
+            written.add(id(instance))
+        for instance in formset.save(commit=False):
+            if id(instance) in written:
+                continue
             if isinstance(instance, TenantModel) and instance.organization_id is None:
                 instance.organization_id = form.instance.organization_id
             instance.save()

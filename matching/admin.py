@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.admin_base import TenantAdmin, active_organization
+from core.forms import form_errors_from
 from matching import selectors, services
 from matching.models import Conflict, Preference, Proposal, ProposedPair
 from matching.reasons import reason_text
@@ -67,7 +68,7 @@ class ProposalAdmin(TenantAdmin):
                     organization=organization, run=form.cleaned_data["run"], created_by=request.user
                 )
             except ValidationError as error:
-                form.add_error("run", error.messages)
+                form_errors_from(form, error, non_field="run")
             else:
                 return HttpResponseRedirect(reverse("admin:matching_proposal_review", args=[proposal.pk]))
         return TemplateResponse(

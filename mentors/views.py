@@ -488,13 +488,8 @@ def _invitation_accept_page(request, organization, invitation, token: str):
                     name=form.cleaned_data.get("name", "") if user is None else "",
                     password=form.cleaned_data.get("password1", "") if user is None else "",
                 )
-        except services.InvitationError as error:
-            form.add_error(None, error.messages)
-        except ValidationError as error:
-            if hasattr(error, "error_dict") and "password" in error.message_dict:
-                form.add_error("password1", error.message_dict["password"])
-            else:
-                form_errors_from(form, error)
+        except ValidationError as error:  # InvitationError too
+            form_errors_from(form, error, field_map={"password": "password1"})
         else:
             if user is None:
                 login(request, mentor.user, backend="django.contrib.auth.backends.ModelBackend")

@@ -30,6 +30,8 @@ class MilestoneAdmin(TenantAdmin):
     search_fields = ["name", "deliverable"]
     readonly_fields = ["completed_at"]
     actions = ["mark_completed"]
+    create_service = services.milestone_create
+    update_service = services.milestone_update
 
     @admin.display(description="D-n", ordering="days_before_deadline")
     def d_minus(self, obj):

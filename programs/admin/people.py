@@ -7,6 +7,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_base import TenantAdmin, TenantInline
+from programs import services
 from programs.admin.base import (
     ConstantQueryChoicesMixin,
 )
@@ -23,12 +24,15 @@ class ParticipantAdmin(TenantAdmin):
     list_filter = ["language", "stage"]
     search_fields = ["name", "email", "company", "phone"]
     fields = ["name", "email", "phone", "company", "stage", "tags", "language"]
+    create_service = services.participant_create
+    update_service = services.participant_update
 
 
 class TeamMembershipInline(ConstantQueryChoicesMixin, TenantInline):
     model = TeamMembership
     fields = ["participant"]
     autocomplete_fields = ["participant"]
+    create_service = services.team_member_add
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("participant")
@@ -39,6 +43,8 @@ class TeamAdmin(TenantAdmin):
     list_display = ["name", "member_count"]
     search_fields = ["name", "members__name"]
     inlines = [TeamMembershipInline]
+    create_service = services.team_create
+    update_service = services.team_update
 
     def get_queryset(self, request):
         # Meta.ordering does not apply to an aggregated (GROUP BY) query: order explicitly.

@@ -7,6 +7,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_base import TenantAdmin, TenantInline
+from programs import services
 from programs.models import (
     MilestoneTemplate,
     Program,
@@ -16,6 +17,9 @@ from programs.models import (
 class MilestoneTemplateInline(TenantInline):
     model = MilestoneTemplate
     fields = ["name", "days_before_deadline", "deliverable"]
+    create_service = services.milestone_template_create
+    update_service = services.milestone_template_update
+    service_object = "template"
     ordering = ["-days_before_deadline"]
 
 
@@ -24,6 +28,8 @@ class ProgramAdmin(TenantAdmin):
     list_display = ["name", "run_count", "template_count"]
     search_fields = ["name", "description"]
     inlines = [MilestoneTemplateInline]
+    create_service = services.program_create
+    update_service = services.program_update
 
     def get_queryset(self, request):
         return (
@@ -50,3 +56,6 @@ class MilestoneTemplateAdmin(TenantAdmin):
     list_select_related = ["program"]
     search_fields = ["name", "deliverable"]
     ordering = ["program__name", "-days_before_deadline"]
+    create_service = services.milestone_template_create
+    update_service = services.milestone_template_update
+    service_object = "template"
