@@ -63,6 +63,8 @@ class ReadOnlyInline(TenantInline):
 
 class LevelInline(TenantInline):
     model = Level
+    create_service = services.level_create
+    update_service = services.level_update
     fields = ["number", "name_ko", "name_en", "description_ko", "description_en"]
     show_change_link = True
     formfield_overrides = {
@@ -76,6 +78,8 @@ class FrameworkAdmin(TenantAdmin):
     search_fields = ["key", "name_ko", "name_en"]
     fields = ["key", "name_ko", "name_en", "description_ko", "description_en", "consensus_method"]
     inlines = [LevelInline]
+    create_service = services.framework_create
+    update_service = services.framework_update
     ordering = ["-is_default", "key"]
 
     def get_queryset(self, request):
@@ -88,6 +92,8 @@ class FrameworkAdmin(TenantAdmin):
 
 class IndicatorInline(TenantInline):
     model = Indicator
+    create_service = services.indicator_create
+    update_service = services.indicator_update
     fields = ["position", "text_ko", "text_en"]
     formfield_overrides = {
         Indicator._meta.get_field("text_ko").__class__: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 50})}
@@ -102,6 +108,8 @@ class LevelAdmin(TenantAdmin):
     search_fields = ["name_ko", "name_en"]
     fields = ["framework", "number", "name_ko", "name_en", "description_ko", "description_en"]
     inlines = [IndicatorInline]
+    create_service = services.level_create
+    update_service = services.level_update
     ordering = ["framework", "number"]
 
 
@@ -115,6 +123,9 @@ class AssessmentWindowAdmin(TenantAdmin):
     list_select_related = ["run", "framework"]
     search_fields = ["name", "run__name"]
     fields = ["run", "framework", "kind", "name", "opens_at", "closes_at"]
+    create_service = services.assessment_window_create
+    update_service = services.assessment_window_update
+    service_object = "window"
     ordering = ["-opens_at", "id"]
     change_list_template = "admin/assessments/assessmentwindow/change_list.html"
 
@@ -409,6 +420,9 @@ class AssessmentAdmin(TenantAdmin):
 class ValueStatementInline(TenantInline):
     model = ValueStatement
     fields = ["position", "text", "tier", "predicted_importance"]
+    create_service = services.value_statement_create
+    update_service = services.value_statement_update
+    service_object = "statement"
     extra = 3
 
 
@@ -428,25 +442,12 @@ class ValueSurveyAdmin(TenantAdmin):
     list_select_related = ["program", "run", "milestone"]
     search_fields = ["title"]
     readonly_fields = ["response_rates"]
-    fields = [
-        "program",
-        "run",
-        "milestone",
-        "title",
-        "introduction",
-        "opens_at",
-        "closes_at",
-        "is_anonymous",
-        "ask_participants",
-        "ask_mentors",
-        "response_rates",
-    ]
+    fields = [*services.SURVEY_FIELDS, "response_rates"]
     inlines = [ValueStatementInline]
+    create_service = services.value_survey_create  # both plan the invitations of a survey open now
+    update_service = services.value_survey_update
+    service_object = "survey"
     ordering = ["-opens_at", "id"]
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        services.value_survey_invitations_plan(organization=obj.organization, survey=obj)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).annotate(response_count=Count("responses"))

@@ -38,6 +38,7 @@ from assessments.models import (
 from core import events
 from core.audit import audit_record_bulk
 from core.models import Membership, Organization
+from core.services import validated_change, validated_create
 from core.signals import messages_due
 from core.tenancy import require_same_organization
 from programs.models import MentorAssignment
@@ -82,6 +83,36 @@ def framework_create_default(*, organization: Organization) -> Framework:
     return framework
 
 
+# The rows a program manager configures (API and admin alike): the fields each may set.
+FRAMEWORK_FIELDS = ("key", "name_ko", "name_en", "description_ko", "description_en", "consensus_method")
+LEVEL_FIELDS = ("framework", "number", "name_ko", "name_en", "description_ko", "description_en")
+INDICATOR_FIELDS = ("level", "position", "text_ko", "text_en")
+
+
+def framework_create(*, organization: Organization, **fields) -> Framework:
+    return validated_create(Framework, organization=organization, editable=FRAMEWORK_FIELDS, **fields)
+
+
+def framework_update(*, organization: Organization, framework: Framework, **changes) -> Framework:
+    return validated_change(framework, changes, editable=FRAMEWORK_FIELDS, organization=organization)
+
+
+def level_create(*, organization: Organization, **fields) -> Level:
+    return validated_create(Level, organization=organization, editable=LEVEL_FIELDS, **fields)
+
+
+def level_update(*, organization: Organization, level: Level, **changes) -> Level:
+    return validated_change(level, changes, editable=LEVEL_FIELDS, organization=organization)
+
+
+def indicator_create(*, organization: Organization, **fields) -> Indicator:
+    return validated_create(Indicator, organization=organization, editable=INDICATOR_FIELDS, **fields)
+
+
+def indicator_update(*, organization: Organization, indicator: Indicator, **changes) -> Indicator:
+    return validated_change(indicator, changes, editable=INDICATOR_FIELDS, organization=organization)
+
+
 # --- Windows -------------------------------------------------------------------------
 
 
@@ -96,18 +127,17 @@ def assessment_window_create(
     closes_at: datetime,
     name: str = "",
 ) -> AssessmentWindow:
-    window = AssessmentWindow(
-        organization=organization,
-        run=run,
-        framework=framework,
-        kind=kind,
-        name=name,
-        opens_at=opens_at,
-        closes_at=closes_at,
+    fields = {"run": run, "framework": framework, "kind": kind, "name": name, "opens_at": opens_at}
+    return validated_create(
+        AssessmentWindow, organization=organization, editable=WINDOW_FIELDS, closes_at=closes_at, **fields
     )
-    window.full_clean()
-    window.save()
-    return window
+
+
+WINDOW_FIELDS = ("run", "framework", "kind", "name", "opens_at", "closes_at")
+
+
+def assessment_window_update(*, organization: Organization, window: AssessmentWindow, **changes) -> AssessmentWindow:
+    return validated_change(window, changes, editable=WINDOW_FIELDS, organization=organization)
 
 
 # --- Assessments ---------------------------------------------------------------------
@@ -474,7 +504,7 @@ def value_survey_create(
     title: str,
     opens_at: datetime | None,
     closes_at: datetime,
-    statements: Sequence[Mapping],
+    statements: Sequence[Mapping] = (),
     run=None,
     milestone=None,
     introduction: str = "",
@@ -489,6 +519,7 @@ def value_survey_create(
     (``opens_at`` is then taken from it). Invitations go out through the reminders
     when the survey opens (:mod:`notifications.planning`).
     """
+    require_same_organization(organization, program=program, run=run, milestone=milestone)
     survey = ValueSurvey(
         organization=organization,
         program=program,
@@ -522,6 +553,37 @@ def value_survey_create(
         statement.save()
     value_survey_invitations_plan(organization=organization, survey=survey)
     return survey
+
+
+SURVEY_FIELDS = (
+    "program",
+    "run",
+    "milestone",
+    "title",
+    "introduction",
+    "opens_at",
+    "closes_at",
+    "is_anonymous",
+    "ask_participants",
+    "ask_mentors",
+)
+STATEMENT_FIELDS = ("survey", "position", "text", "tier", "predicted_importance")
+
+
+@transaction.atomic
+def value_survey_update(*, organization: Organization, survey: ValueSurvey, **changes) -> ValueSurvey:
+    """Change a survey; one that is open now (perhaps just opened) sends its invitations right after the commit."""
+    validated_change(survey, changes, editable=SURVEY_FIELDS, organization=organization)
+    value_survey_invitations_plan(organization=organization, survey=survey)
+    return survey
+
+
+def value_statement_create(*, organization: Organization, **fields) -> ValueStatement:
+    return validated_create(ValueStatement, organization=organization, editable=STATEMENT_FIELDS, **fields)
+
+
+def value_statement_update(*, organization: Organization, statement: ValueStatement, **changes) -> ValueStatement:
+    return validated_change(statement, changes, editable=STATEMENT_FIELDS, organization=organization)
 
 
 def value_survey_invitations_plan(*, organization: Organization, survey: ValueSurvey) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from core.models import Membership, Organization, User
+from core.models import Membership, Organization, TenantModel, User
+from core.tenancy import require_same_organization
 
 
 @transaction.atomic
@@ -70,3 +73,49 @@ def user_language_set(*, user: User, language: str) -> User:
         User.objects.filter(pk=user.pk).update(language=language)
         user.language = language
     return user
+
+
+# --- rows without rules of their own ------------------------------------------------------
+# The services of plain configuration rows (a program, a framework's level, a survey's
+# statement) share these: validate with the model's rules, keep every related row inside
+# the organization, change only the fields the caller may change.
+
+
+def validated_save(obj, *, update_fields: list[str] | None = None):
+    """Save ``obj`` after the model's own validation (``full_clean``): bad input is a field error."""
+    obj.full_clean()
+    if update_fields is not None:
+        obj.save(update_fields=[*update_fields, "updated_at"] if hasattr(obj, "updated_at") else update_fields)
+    else:
+        obj.save()
+    return obj
+
+
+def _refuse_fields(names, editable: tuple[str, ...]) -> None:
+    refused = sorted(set(names) - set(editable))
+    if refused:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in refused})
+
+
+def _related_rows(values: dict) -> dict:
+    return {name: value for name, value in values.items() if isinstance(value, TenantModel)}
+
+
+def validated_create(model, *, organization: Organization, editable: tuple[str, ...], **fields):
+    """A new ``model`` row of ``organization`` with ``fields`` (only ``editable`` ones), validated."""
+    _refuse_fields(fields, editable)
+    require_same_organization(organization, **_related_rows(fields))
+    return validated_save(model(organization=organization, **fields))
+
+
+def validated_change(obj, changes: dict, *, editable: tuple[str, ...], organization: Organization | None = None):
+    """Set ``changes`` on ``obj`` (a field outside ``editable`` is a field error) and save it validated.
+
+    With ``organization``, ``obj`` and every row in ``changes`` must belong to it.
+    """
+    _refuse_fields(changes, editable)
+    if organization is not None:
+        require_same_organization(organization, obj=obj, **_related_rows(changes))
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    return validated_save(obj)

@@ -1,4 +1,4 @@
-"""Forms of the participant pages and the admin's planning and import views."""
+"""Forms of the participant pages and the admin's run pages (planning, deadline move, import, calendar)."""
 
 from __future__ import annotations
 
@@ -102,3 +102,7 @@ class ImportUploadForm(forms.Form):
         label=_("File"),
         help_text=_("CSV (UTF-8, UTF-8 with BOM or CP949 from Korean Excel) or XLSX, with a header row."),
     )
+
+
+class CalendarRotateForm(forms.Form):
+    """Confirms replacing a run's calendar address: no fields, posting the page is the confirmation."""

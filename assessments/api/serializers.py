@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from assessments import services
 from assessments.models import (
     Assessment,
     AssessmentVersion,
@@ -45,6 +46,9 @@ class ScopedInputSerializer(serializers.Serializer):
 
 
 class FrameworkSerializer(TenantModelSerializer):
+    create_service = services.framework_create
+    update_service = services.framework_update
+
     name = serializers.CharField(read_only=True, help_text="Name in the request's language.")
 
     class Meta:
@@ -66,6 +70,9 @@ class FrameworkSerializer(TenantModelSerializer):
 
 
 class IndicatorSerializer(TenantModelSerializer):
+    create_service = services.indicator_create
+    update_service = services.indicator_update
+
     text = serializers.CharField(read_only=True)
 
     class Meta:
@@ -83,6 +90,9 @@ class NestedIndicatorSerializer(ApiModelSerializer):
 
 
 class LevelSerializer(TenantModelSerializer):
+    create_service = services.level_create
+    update_service = services.level_update
+
     name = serializers.CharField(read_only=True)
     indicators = NestedIndicatorSerializer(many=True, read_only=True)
 
@@ -102,6 +112,10 @@ class LevelSerializer(TenantModelSerializer):
 
 
 class AssessmentWindowSerializer(TenantModelSerializer):
+    create_service = services.assessment_window_create
+    update_service = services.assessment_window_update
+    service_object = "window"
+
     is_open = serializers.SerializerMethodField()
 
     class Meta:
@@ -212,6 +226,10 @@ class AssessmentVersionSerializer(ApiModelSerializer):
 
 
 class ValueStatementSerializer(TenantModelSerializer):
+    create_service = services.value_statement_create
+    update_service = services.value_statement_update
+    service_object = "statement"
+
     class Meta:
         model = ValueStatement
         fields = ["id", "survey", "position", "text", "tier", "predicted_importance"]
@@ -225,6 +243,10 @@ class NestedValueStatementSerializer(ApiModelSerializer):
 
 
 class ValueSurveySerializer(TenantModelSerializer):
+    create_service = services.value_survey_create
+    update_service = services.value_survey_update
+    service_object = "survey"
+
     statements = NestedValueStatementSerializer(many=True, read_only=True)
     is_open = serializers.SerializerMethodField()
 

@@ -136,6 +136,13 @@ class TenantModelSerializer(ApiModelSerializer):
       saved, so model rules and unique constraints give field errors, not 500s.
     """
 
+    #: The services that write this model (the admin names the same ones: core.admin_base.WrittenByServices):
+    #: ``create_service(organization=, **validated_data)``, ``update_service(organization=, <service_object>=row,
+    #: **validated_data)``. A serializer without them saves through the model's own validation.
+    create_service = None
+    update_service = None
+    service_object: str | None = None  # the update service's keyword for the row (default: model name)
+
     def get_fields(self):
         fields = super().get_fields()
         organization = self.context.get("organization")
@@ -168,6 +175,9 @@ class TenantModelSerializer(ApiModelSerializer):
         return validated_data, m2m
 
     def create(self, validated_data):
+        service = type(self).create_service
+        if service is not None:
+            return call_service(service, organization=self.context["organization"], **validated_data)
         data, m2m = self._split_m2m(validated_data)
         instance = self.Meta.model(**data)
         if instance.organization_id is None:
@@ -175,6 +185,10 @@ class TenantModelSerializer(ApiModelSerializer):
         return self._save_validated(instance, m2m)
 
     def update(self, instance, validated_data):
+        service = type(self).update_service
+        if service is not None:
+            row = {self.service_object or instance._meta.model_name: instance}
+            return call_service(service, organization=self.context["organization"], **row, **validated_data)
         data, m2m = self._split_m2m(validated_data)
         for key, value in data.items():
             setattr(instance, key, value)

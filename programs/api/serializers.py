@@ -33,38 +33,30 @@ from programs.models import (
 
 
 class ProgramSerializer(TenantModelSerializer):
+    create_service = services.program_create
+    update_service = services.program_update
+
     class Meta:
         model = Program
         fields = ["id", "name", "description", "promised_value", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
-    def create(self, validated_data):
-        return call_service(services.program_create, organization=self.context["organization"], **validated_data)
-
-    def update(self, instance, validated_data):
-        return call_service(
-            services.program_update, organization=self.context["organization"], program=instance, **validated_data
-        )
-
 
 class MilestoneTemplateSerializer(TenantModelSerializer):
+    create_service = services.milestone_template_create
+    update_service = services.milestone_template_update
+    service_object = "template"
+
     class Meta:
         model = MilestoneTemplate
         fields = ["id", "program", "name", "deliverable", "days_before_deadline", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
-    def create(self, validated_data):
-        organization = self.context["organization"]
-        return call_service(services.milestone_template_create, organization=organization, **validated_data)
-
-    def update(self, instance, validated_data):
-        organization = self.context["organization"]
-        return call_service(
-            services.milestone_template_update, organization=organization, template=instance, **validated_data
-        )
-
 
 class RunSerializer(TenantModelSerializer):
+    create_service = services.run_create
+    update_service = services.run_update
+
     class Meta:
         model = Run
         fields = [
@@ -91,14 +83,6 @@ class RunSerializer(TenantModelSerializer):
                 {"final_deadline": _("Moving the final deadline re-plans the milestones: use POST …/move-deadline/.")}
             )
         return attrs
-
-    def create(self, validated_data):
-        return call_service(services.run_create, organization=self.context["organization"], **validated_data)
-
-    def update(self, instance, validated_data):
-        return call_service(
-            services.run_update, organization=self.context["organization"], run=instance, **validated_data
-        )
 
 
 @extend_schema_field({"$ref": "#/components/schemas/RunStatusEnum"})
@@ -165,6 +149,9 @@ class PlanPreviewSerializer(serializers.Serializer):
 
 
 class ParticipantSerializer(TenantModelSerializer):
+    create_service = services.participant_create
+    update_service = services.participant_update
+
     tags = serializers.ListField(child=StrictCharField(max_length=50), required=False)
 
     class Meta:
@@ -172,17 +159,11 @@ class ParticipantSerializer(TenantModelSerializer):
         fields = ["id", "name", "email", "phone", "company", "stage", "tags", "language", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
-    def create(self, validated_data):
-        return call_service(services.participant_create, organization=self.context["organization"], **validated_data)
-
-    def update(self, instance, validated_data):
-        organization = self.context["organization"]
-        return call_service(
-            services.participant_update, organization=organization, participant=instance, **validated_data
-        )
-
 
 class TeamSerializer(TenantModelSerializer):
+    create_service = services.team_create
+    update_service = services.team_update
+
     members = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
     class Meta:
@@ -190,24 +171,14 @@ class TeamSerializer(TenantModelSerializer):
         fields = ["id", "name", "members", "created_at", "updated_at"]
         read_only_fields = ["id", "members", "created_at", "updated_at"]
 
-    def create(self, validated_data):
-        return call_service(services.team_create, organization=self.context["organization"], **validated_data)
-
-    def update(self, instance, validated_data):
-        return call_service(
-            services.team_update, organization=self.context["organization"], team=instance, **validated_data
-        )
-
 
 class TeamMembershipSerializer(TenantModelSerializer):
+    create_service = services.team_member_add
+
     class Meta:
         model = TeamMembership
         fields = ["id", "team", "participant", "created_at"]
         read_only_fields = ["id", "created_at"]
-
-    def create(self, validated_data):
-        """Adding a member who is one already returns that membership (the service is idempotent)."""
-        return call_service(services.team_member_add, organization=self.context["organization"], **validated_data)
 
 
 class EnrollmentSerializer(TenantModelSerializer):
@@ -298,6 +269,9 @@ class MentorAssignmentSerializer(TenantModelSerializer):
 
 
 class MilestoneSerializer(TenantModelSerializer):
+    create_service = services.milestone_create
+    update_service = services.milestone_update
+
     class Meta:
         model = Milestone
         fields = [
@@ -313,13 +287,6 @@ class MilestoneSerializer(TenantModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "completed_at", "created_at", "updated_at"]
-
-    def create(self, validated_data):
-        return call_service(services.milestone_create, organization=self.context["organization"], **validated_data)
-
-    def update(self, instance, validated_data):
-        organization = self.context["organization"]
-        return call_service(services.milestone_update, organization=organization, milestone=instance, **validated_data)
 
 
 class MilestoneProgressSerializer(TenantModelSerializer):

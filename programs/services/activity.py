@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.events import event_emit, events_subscribed
+from core.services import validated_save
 from core.tenancy import require_same_organization
 from programs import selectors
 from programs.models import (
@@ -22,7 +23,7 @@ from programs.models import (
     MilestoneProgress,
     Run,
 )
-from programs.services._common import _plan_messages_soon, _save
+from programs.services._common import _plan_messages_soon
 
 # --- progress, check-ins, help requests --------------------------------------------------
 
@@ -51,7 +52,7 @@ def milestone_progress_update(
     progress.status = status
     progress.evidence_url = evidence_url
     progress.note = note
-    _save(progress)
+    validated_save(progress)
     _touch_contact(enrollment)
     if progress.status == MilestoneProgress.Status.DONE and not was_done:
         event_emit(
@@ -73,7 +74,7 @@ def milestone_complete(*, organization, milestone: Milestone) -> Milestone:
     require_same_organization(organization, milestone=milestone)
     if milestone.completed_at is None:
         milestone.completed_at = timezone.now()
-        _save(milestone, update_fields=["completed_at"])
+        validated_save(milestone, update_fields=["completed_at"])
         event_emit(
             organization=organization,
             event="milestone.completed",
@@ -156,7 +157,7 @@ def check_in_create(
     *, organization, enrollment: Enrollment, done: str, next: str = "", blockers: str = "", confidence=None
 ) -> CheckIn:
     require_same_organization(organization, enrollment=enrollment)
-    check_in = _save(
+    check_in = validated_save(
         CheckIn(
             organization=organization,
             enrollment=enrollment,
@@ -187,7 +188,7 @@ def help_request_create(
 ) -> HelpRequest:
     """Ask the enrollment's mentors for help, in AID form."""
     require_same_organization(organization, enrollment=enrollment)
-    help_request = _save(
+    help_request = validated_save(
         HelpRequest(
             organization=organization,
             enrollment=enrollment,
@@ -225,7 +226,7 @@ def help_request_reply(*, organization, help_request: HelpRequest, mentor, autho
         organization=organization, help_request=help_request, mentor=mentor
     ):
         raise ValidationError({"mentor": _("This help request is not routed to %(mentor)s.") % {"mentor": mentor}})
-    reply = _save(
+    reply = validated_save(
         HelpRequestReply(
             organization=organization, help_request=help_request, mentor=mentor, author=author, body=body.strip()
         )
@@ -264,5 +265,5 @@ def help_request_resolve(*, organization, help_request: HelpRequest) -> HelpRequ
     if help_request.status != HelpRequest.Status.RESOLVED:
         help_request.status = HelpRequest.Status.RESOLVED
         help_request.resolved_at = timezone.now()
-        _save(help_request, update_fields=["status", "resolved_at"])
+        validated_save(help_request, update_fields=["status", "resolved_at"])
     return help_request

@@ -6,6 +6,7 @@ import datetime
 
 from django.db import transaction
 
+from core.services import validated_change, validated_save
 from core.tenancy import require_same_organization
 from programs.models import (
     MilestoneTemplate,
@@ -16,7 +17,6 @@ from programs.models import (
     TeamMembership,
     new_calendar_token,
 )
-from programs.services._common import _change, _save
 
 # --- programs, runs, participants, teams -------------------------------------------------
 
@@ -24,7 +24,7 @@ from programs.services._common import _change, _save
 @transaction.atomic
 def program_create(*, organization, name: str, description: str = "", promised_value: str = "") -> Program:
     program = Program(organization=organization, name=name, description=description, promised_value=promised_value)
-    return _save(program)
+    return validated_save(program)
 
 
 @transaction.atomic
@@ -39,7 +39,7 @@ def milestone_template_create(
         deliverable=deliverable,
         days_before_deadline=days_before_deadline,
     )
-    return _save(template)
+    return validated_save(template)
 
 
 @transaction.atomic
@@ -67,7 +67,7 @@ def run_create(
         checkin_cadence_days=checkin_cadence_days,
         skip_non_working_days=skip_non_working_days,
     )
-    return _save(run)
+    return validated_save(run)
 
 
 @transaction.atomic
@@ -82,12 +82,12 @@ def run_calendar_token_rotate(*, organization, run: Run) -> Run:
 @transaction.atomic
 def participant_create(*, organization, name: str, email: str = "", **fields) -> Participant:
     participant = Participant(organization=organization, name=name, email=email, **fields)
-    return _save(participant)
+    return validated_save(participant)
 
 
 @transaction.atomic
 def team_create(*, organization, name: str, members: list[Participant] | tuple = ()) -> Team:
-    team = _save(Team(organization=organization, name=name))
+    team = validated_save(Team(organization=organization, name=name))
     for participant in members:
         team_member_add(organization=organization, team=team, participant=participant)
     return team
@@ -97,7 +97,9 @@ def team_create(*, organization, name: str, members: list[Participant] | tuple =
 def team_member_add(*, organization, team: Team, participant: Participant) -> TeamMembership:
     require_same_organization(organization, team=team, participant=participant)
     membership = TeamMembership.objects.for_organization(organization).filter(team=team, participant=participant)
-    return membership.first() or _save(TeamMembership(organization=organization, team=team, participant=participant))
+    return membership.first() or validated_save(
+        TeamMembership(organization=organization, team=team, participant=participant)
+    )
 
 
 PROGRAM_EDITABLE_FIELDS = ("name", "description", "promised_value")
@@ -119,13 +121,13 @@ TEAM_EDITABLE_FIELDS = ("name",)
 @transaction.atomic
 def program_update(*, organization, program: Program, **changes) -> Program:
     require_same_organization(organization, program=program)
-    return _change(program, changes, editable=PROGRAM_EDITABLE_FIELDS)
+    return validated_change(program, changes, editable=PROGRAM_EDITABLE_FIELDS)
 
 
 @transaction.atomic
 def milestone_template_update(*, organization, template: MilestoneTemplate, **changes) -> MilestoneTemplate:
     require_same_organization(organization, template=template, program=changes.get("program"))
-    return _change(template, changes, editable=MILESTONE_TEMPLATE_EDITABLE_FIELDS)
+    return validated_change(template, changes, editable=MILESTONE_TEMPLATE_EDITABLE_FIELDS)
 
 
 @transaction.atomic
@@ -134,16 +136,16 @@ def run_update(*, organization, run: Run, **changes) -> Run:
     require_same_organization(organization, run=run, program=changes.get("program"))
     if changes.get("final_deadline", run.final_deadline) == run.final_deadline:
         changes.pop("final_deadline", None)
-    return _change(run, changes, editable=RUN_EDITABLE_FIELDS)
+    return validated_change(run, changes, editable=RUN_EDITABLE_FIELDS)
 
 
 @transaction.atomic
 def participant_update(*, organization, participant: Participant, **changes) -> Participant:
     require_same_organization(organization, participant=participant)
-    return _change(participant, changes, editable=PARTICIPANT_EDITABLE_FIELDS)
+    return validated_change(participant, changes, editable=PARTICIPANT_EDITABLE_FIELDS)
 
 
 @transaction.atomic
 def team_update(*, organization, team: Team, **changes) -> Team:
     require_same_organization(organization, team=team)
-    return _change(team, changes, editable=TEAM_EDITABLE_FIELDS)
+    return validated_change(team, changes, editable=TEAM_EDITABLE_FIELDS)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.events import event_emit
+from core.services import validated_save
 from core.tenancy import require_same_organization
 from programs import selectors
 from programs.models import (
@@ -17,7 +18,7 @@ from programs.models import (
     Run,
     Team,
 )
-from programs.services._common import _enrollment_payload, _plan_messages_soon, _save
+from programs.services._common import _enrollment_payload, _plan_messages_soon
 
 # --- enrollments and mentors -------------------------------------------------------------
 
@@ -43,7 +44,7 @@ def enrollment_create(
         success_definition=success_definition,
         commitments=commitments,
     )
-    _save(enrollment)
+    validated_save(enrollment)
     enrollment_emit(enrollment=enrollment, created=True)
     if enrollment.status == Enrollment.Status.ACTIVE and run.status == Run.Status.ACTIVE:
         _plan_messages_soon(organization)  # the welcome, when the run has started
@@ -64,7 +65,7 @@ def enrollment_update(*, organization, enrollment: Enrollment, **changes) -> Enr
     for name in changed:
         setattr(enrollment, name, changes[name])
     if changed:
-        _save(enrollment, update_fields=changed)
+        validated_save(enrollment, update_fields=changed)
         enrollment_emit(enrollment=enrollment, created=False)
     return enrollment
 
@@ -88,7 +89,7 @@ def enrollment_matching_needs_update(
     enrollment.industry = industry or ""
     enrollment.stage = stage or ""
     enrollment.mentor_wish = _participant_text(mentor_wish)
-    _save(enrollment, update_fields=list(MATCHING_NEEDS_FIELDS))
+    validated_save(enrollment, update_fields=list(MATCHING_NEEDS_FIELDS))
     return enrollment
 
 
@@ -131,7 +132,7 @@ def enrollment_commitments_update(
     for name in changed:
         setattr(enrollment, name, values[name])
     enrollment.last_contact_at = timezone.now()
-    _save(enrollment, update_fields=[*changed, "last_contact_at"])
+    validated_save(enrollment, update_fields=[*changed, "last_contact_at"])
     enrollment_emit(enrollment=enrollment, created=False)
     return enrollment
 
@@ -205,7 +206,7 @@ def mentor_assign(*, organization, run: Run, mentor, enrollment: Enrollment | No
     type(mentor).objects.for_organization(organization).select_for_update().filter(pk=mentor.pk).first()
     mentor_assignment_validate(organization=organization, run=run, mentor=mentor, enrollment=enrollment)
     assignment = MentorAssignment(organization=organization, run=run, mentor=mentor, enrollment=enrollment)
-    return _save(assignment)
+    return validated_save(assignment)
 
 
 @transaction.atomic

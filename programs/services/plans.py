@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.services import validated_change, validated_save
 from core.tenancy import require_same_organization
 from programs import planning, selectors
 from programs.models import (
@@ -16,7 +17,6 @@ from programs.models import (
     MilestoneTemplate,
     Run,
 )
-from programs.services._common import _change, _save
 
 # --- backward planning -------------------------------------------------------------------
 
@@ -152,12 +152,12 @@ def run_plan(*, organization, run: Run, accept_before_start: bool = False) -> li
                 days_before_deadline=row.template.days_before_deadline,
                 due_on=row.planned.due_on,
             )
-            _save(milestone)
+            validated_save(milestone)
         elif row.changes:
             milestone.days_before_deadline = row.template.days_before_deadline
             milestone.due_on = row.planned.due_on
             milestone.overdue_announced_at = None  # a new date may become overdue again
-            _save(milestone, update_fields=["days_before_deadline", "due_on", "overdue_announced_at"])
+            validated_save(milestone, update_fields=["days_before_deadline", "due_on", "overdue_announced_at"])
         milestones.append(milestone)
     return milestones
 
@@ -239,11 +239,11 @@ def run_deadline_move(
             PlanPreview(run=run, deadline=new_deadline, rows=[r for r in preview.rows if not r.completed])
         )
     run.final_deadline = new_deadline
-    _save(run, update_fields=["final_deadline"])
+    validated_save(run, update_fields=["final_deadline"])
     for row in preview.changes:
         row.milestone.due_on = row.planned.due_on
         row.milestone.overdue_announced_at = None  # a new date may become overdue again
-        _save(row.milestone, update_fields=["due_on", "overdue_announced_at"])
+        validated_save(row.milestone, update_fields=["due_on", "overdue_announced_at"])
     return preview
 
 
@@ -272,7 +272,7 @@ def milestone_create(
         days_before_deadline=days_before_deadline,
         due_on=due_on,
     )
-    return _save(milestone)
+    return validated_save(milestone)
 
 
 @transaction.atomic
@@ -281,4 +281,4 @@ def milestone_update(*, organization, milestone: Milestone, **changes) -> Milest
     if changes.get("run", milestone.run) != milestone.run:
         raise ValidationError({"run": _("A milestone stays in its run.")})
     changes.pop("run", None)
-    return _change(milestone, changes, editable=MILESTONE_EDITABLE_FIELDS)
+    return validated_change(milestone, changes, editable=MILESTONE_EDITABLE_FIELDS)

@@ -467,3 +467,28 @@ def test_the_change_pages_keep_no_request_on_the_shared_admin_instances(pm_clien
         assert "http://localhost/p/" in page.content.decode()  # links on the requesting host
         model_admin = django_admin.site._registry[model]
         assert not any(hasattr(model_admin, name) for name in ("_request", "request"))
+
+
+@pytest.mark.parametrize("name", ["dashboard", "plan", "move_deadline", "import", "rotate_calendar"])
+def test_the_run_pages_keep_no_request_on_the_shared_admin_instance(
+    pm_client, other_program_manager, admin_client_for, run, other_run, name
+):
+    """Program managers of two organizations take turns on the one RunAdmin: each sees only its own run."""
+    from django.contrib import admin as django_admin
+
+    model_admin = django_admin.site._registry[Run]
+    other_client = admin_client_for(other_program_manager)
+    turns = [(pm_client, run, other_run), (other_client, other_run, run), (pm_client, run, other_run)]
+    state = None
+    for client, own, foreign in turns:
+        page = client.get(reverse(f"admin:programs_run_{name}", args=[own.pk]))
+        assert page.status_code == 200
+        assert page.context["run"].pk == own.pk and page.context["original"].pk == own.pk
+        assert own.name in page.context["title"] and foreign.name not in page.content.decode()
+        assert page.context["view"].model_admin is model_admin  # the admin is the view's, per request
+        assert client.get(reverse(f"admin:programs_run_{name}", args=[foreign.pk])).status_code == 404
+        assert state is None or vars(model_admin) == state  # nothing of a request stays on the admin
+        state = dict(vars(model_admin))
+    for client, own, foreign in turns[:2]:
+        assert client.get(reverse("admin:programs_run_export", args=[own.pk, "csv"])).status_code == 200
+        assert client.get(reverse("admin:programs_run_export", args=[foreign.pk, "csv"])).status_code == 404
