@@ -205,6 +205,25 @@ class TenantInline(WrittenByServices, RolePermissionMixin, TenantScopedFormMixin
 
     extra = 0
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        organization = obj.organization if obj is not None else active_organization(request)
+
+        class TenantFormSet(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                # The row id field Django adds finds posted rows with an unscoped query (the
+                # guard refuses it): look them up inside the organization only.
+                field = form.fields.get(self._pk_field.name)
+                queryset = getattr(field, "queryset", None)
+                if queryset is not None and issubclass(queryset.model, TenantModel):
+                    field.queryset = (
+                        queryset.for_organization(organization) if organization is not None else queryset.none()
+                    )
+
+        TenantFormSet.__name__ = formset.__name__
+        return TenantFormSet
+
     def get_queryset(self, request):
         return scope_for_request(super().get_queryset(request), request)
 

@@ -76,6 +76,18 @@ def test_a_program_manager_plans_imports_replans_and_reads_the_reports(
         assert page.locator("ul.messagelist li.success").count() == 1
         program = Program.objects.for_organization(organization).get()
 
+        # Saved again with its templates on the page: the form posts the existing rows back.
+        page.goto(f"{url}/admin/programs/program/{program.pk}/change/")
+        assert page.input_value("input[name=milestone_templates-0-name]") == "고객 인터뷰 20건"
+        page.fill("input[name=milestone_templates-0-name]", "고객 인터뷰 25건")
+        page.click("input[name=_save]")
+        page.wait_for_url(f"{url}/admin/programs/program/")
+        assert page.locator("ul.messagelist li.success").count() == 1, page.inner_text("#content")[:500]
+        assert sorted(program.milestone_templates.values_list("name", flat=True)) == [
+            "고객 인터뷰 25건",
+            "데모데이 발표 자료",
+        ]
+
         page.goto(f"{url}/admin/programs/run/add/")
         page.select_option("select[name=program]", str(program.pk))
         page.fill("input[name=name]", "12기")
@@ -91,7 +103,7 @@ def test_a_program_manager_plans_imports_replans_and_reads_the_reports(
 
         page.goto(f"{url}{reverse('admin:programs_run_plan', args=[run.pk])}")
         browser.shot(page, "03-plan-preview")
-        assert "고객 인터뷰 20건" in page.inner_text("#content")
+        assert "고객 인터뷰 25건" in page.inner_text("#content")
         page.locator("#content form input[type=submit], #content form button[type=submit]").first.click()
         page.wait_for_url(f"{url}/admin/programs/run/{run.pk}/change/")
         assert page.locator("ul.messagelist li.success").count() == 1
@@ -126,6 +138,13 @@ def test_a_program_manager_plans_imports_replans_and_reads_the_reports(
         page.wait_for_url(f"{url}/admin/programs/run/{run.pk}/change/")
         assert f"{new_deadline:%Y-%m-%d}" in page.inner_text("ul.messagelist")
 
+        # The run page with its milestones, enrollments and mentors inline saves as a whole.
+        page.fill("input[name=name]", "12기 봄")
+        with page.expect_navigation():
+            page.click("input[name=_save]")
+        assert page.locator("ul.messagelist li.success").count() == 1, page.inner_text("#content")[:500]
+        assert Run.objects.for_organization(organization).get().name == "12기 봄"
+
         for name, args, shot in (
             ("admin:programs_run_dashboard", [run.pk], "08-dashboard"),
             ("admin:assessments_cohort_report", [run.pk], "09-cohort-report"),
@@ -141,7 +160,7 @@ def test_a_program_manager_plans_imports_replans_and_reads_the_reports(
 
     run.refresh_from_db()
     assert run.final_deadline == new_deadline
-    interviews = Milestone.objects.for_organization(organization).get(name="고객 인터뷰 20건")
+    interviews = Milestone.objects.for_organization(organization).get(name="고객 인터뷰 25건")
     assert interviews.due_on <= new_deadline - datetime.timedelta(days=21)
 
 

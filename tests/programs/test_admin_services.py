@@ -132,3 +132,29 @@ def test_the_admin_cannot_put_another_organizations_participant_in_a_team(pm_cli
     )
     assert response.status_code == 200  # a form error: the participant is not a choice here
     assert not TeamMembership.objects.dangerously_all_organizations().exists()
+
+
+def test_an_inline_row_of_another_organization_cannot_be_posted_into_a_page(
+    pm_client, organization, other_organization
+):
+    program = ProgramFactory(organization=organization, name="Seed")
+    theirs = MilestoneTemplate.objects.dangerously_all_organizations().create(
+        organization=other_organization,
+        program=ProgramFactory(organization=other_organization),
+        name="Theirs",
+        days_before_deadline=7,
+    )
+    response = pm_client.post(
+        reverse("admin:programs_program_change", args=[program.pk]),
+        {
+            "name": "Seed",
+            "description": "",
+            "promised_value": "",
+            **_templates(
+                {"id": theirs.pk, "name": "Ours now", "days_before_deadline": 7, "deliverable": ""}, initial=1
+            ),
+        },
+    )
+    assert response.status_code == 200  # a form error, not a 500 and not a save
+    theirs.refresh_from_db()
+    assert (theirs.name, theirs.program.organization) == ("Theirs", other_organization)
