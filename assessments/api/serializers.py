@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import OuterRef
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -20,6 +21,7 @@ from assessments.models import (
     ValueStatement,
     ValueSurvey,
 )
+from core.api import lean
 from core.api.serializers import ApiModelSerializer, StrictCharField, TenantModelSerializer
 from core.models import TenantModel
 from mentors.models import Mentor
@@ -145,6 +147,9 @@ class AssessmentSerializer(ApiModelSerializer):
     check_ins = serializers.SerializerMethodField()
     help_requests = serializers.SerializerMethodField()
 
+    # The lean list path (core.api.lean) reads these in the page's own statement.
+    lean_fields = {"observations": lean.json_list, "check_ins": None, "help_requests": None}
+
     class Meta:
         model = Assessment
         fields = [
@@ -167,6 +172,19 @@ class AssessmentSerializer(ApiModelSerializer):
             "submitted_at",
         ]
         read_only_fields = fields
+
+    @classmethod
+    def lean_expressions(cls, organization) -> dict:
+        of_row = {"organization": organization, "assessment": OuterRef("pk")}
+        observations = Observation.objects.for_organization(organization).filter(**of_row)
+        references = EvidenceReference.objects.for_organization(organization).filter(**of_row).order_by("id")
+        return {
+            "observations": lean.json_objects(
+                observations.order_by("indicator_id"), indicator="indicator_id", note="note"
+            ),
+            "check_ins": lean.id_array(references.filter(check_in__isnull=False), "check_in_id"),
+            "help_requests": lean.id_array(references.filter(help_request__isnull=False), "help_request_id"),
+        }
 
     def _references(self, obj) -> list[EvidenceReference]:
         return list(obj.references.all())

@@ -159,16 +159,17 @@ class TenantViewSetMixin:
             serializer_class = self.get_serializer_class()
             plan = lean.lean_plan(serializer_class, serializer_class(context=self.get_serializer_context()), queryset)
             if plan is not None:
-                page = super().paginate_queryset(lean.values_for(queryset, plan, self))
+                values, formatted = lean.values_for(queryset, plan, self)
+                page = super().paginate_queryset(values)
                 if page is not None:
-                    self._lean = (plan, page)
+                    self._lean = (plan, page, formatted)
                 return page
         return super().paginate_queryset(queryset)
 
     def get_serializer(self, *args, **kwargs):
         lean_page = getattr(self, "_lean", None)
         if lean_page is not None and args and args[0] is lean_page[1] and kwargs.get("many"):
-            return lean.LeanSerializer(lean_page[0], lean_page[1])
+            return lean.LeanSerializer(*lean_page)
         return super().get_serializer(*args, **kwargs)
 
     def safely_get_queryset(self, queryset):

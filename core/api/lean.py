@@ -20,8 +20,11 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import orjson
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
+from django.db import connections
+from django.db.models import F, Func, QuerySet, TextField, Value
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.relations import ManyRelatedField, PrimaryKeyRelatedField, RelatedField
@@ -65,12 +68,19 @@ class LeanPlan:
     def keys(self) -> list[str]:
         return list(dict.fromkeys(column.key for column in self.columns))
 
-    def rows(self, rows: list[dict]) -> list[dict]:
+    def rows(self, rows: list[dict], formatted: dict[str, str] | None = None) -> list[dict]:
+        """The answer of each ``values()`` row; ``formatted`` maps a column's key to the row key
+        that already holds its answer (a datetime PostgreSQL formatted, :func:`values_for`)."""
         zone = timezone.get_current_timezone()  # once per page, not once per value
-        columns = [
-            (column.name, column.key, _datetime_converter(zone) if column.convert is DATETIME else column.convert)
-            for column in self.columns
-        ]
+        formatted = formatted or {}
+        columns = []
+        for column in self.columns:
+            if column.key in formatted:
+                columns.append((column.name, formatted[column.key], None))
+            elif column.convert is DATETIME:
+                columns.append((column.name, column.key, _datetime_converter(zone)))
+            else:
+                columns.append((column.name, column.key, column.convert))
         out = []
         for row in rows:
             item = {}
@@ -134,10 +144,14 @@ def _converter(field) -> Callable | object | None:
 def lean_plan(serializer_class, serializer, queryset) -> LeanPlan | None:
     """How to answer ``serializer``'s rows from ``queryset.values()``, or None."""
     annotations = frozenset(queryset.query.annotations)
-    cache_key = (serializer_class, queryset.model, annotations)
+    vendor = connections[queryset.db].vendor
+    cache_key = (serializer_class, queryset.model, annotations, vendor)
     if cache_key in _plans:
         return _plans[cache_key]
-    plan = _build(serializer_class, serializer, queryset.model, annotations)
+    if getattr(serializer_class, "lean_fields", None) and vendor != "postgresql":
+        plan = None  # its expressions are PostgreSQL's
+    else:
+        plan = _build(serializer_class, serializer, queryset.model, annotations)
     _plans[cache_key] = plan
     return plan
 
@@ -148,7 +162,16 @@ def _build(serializer_class, serializer, model, annotations) -> LeanPlan | None:
     if serializer_class.to_representation is not serializers.Serializer.to_representation:
         return None  # the serializer shapes its own answer
     columns = []
+    # Fields the serializer answers with an SQL expression of its own (``lean_fields``, below).
+    expressed = getattr(serializer_class, "lean_fields", {})
     for field in serializer._readable_fields:
+        if field.field_name in expressed:
+            columns.append(
+                LeanColumn(
+                    name=field.field_name, key=_expression_key(field.field_name), convert=expressed[field.field_name]
+                )
+            )
+            continue
         if isinstance(field, _NOT_COLUMNS):
             return None
         if field.source == "*" or type(field).get_attribute is not _base_get_attribute(field):
@@ -170,24 +193,97 @@ def _base_get_attribute(field):
     return serializers.Field.get_attribute
 
 
-def values_for(queryset, plan: LeanPlan, view):
-    """``queryset.values()`` of the plan's keys and of what the cursor pagination orders by."""
+def _expression_key(name: str) -> str:
+    return f"lean_expression_{name}"
+
+
+class RFC3339(Func):
+    """A datetime column as :class:`RFC3339DateTimeField` answers it, in ``zone``, as text
+    (PostgreSQL's ``app_rfc3339()``, core/migrations/0005)."""
+
+    function = "app_rfc3339"
+    output_field = TextField()
+
+
+def values_for(queryset, plan: LeanPlan, view) -> tuple[QuerySet, dict[str, str]]:
+    """``queryset.values()`` of the plan's keys and of what the cursor pagination orders by.
+
+    Also returns which columns arrive already answered (for :meth:`LeanPlan.rows`): on
+    PostgreSQL, datetime columns are formatted by the database in the request's zone, so
+    psycopg reads text instead of parsing timestamps that Python would format again. The
+    serializer's ``lean_fields`` are read from its ``lean_expressions(organization)``.
+    """
     ordering_keys = []
     paginator = getattr(view, "paginator", None)
     if paginator is not None and hasattr(paginator, "get_ordering"):
         ordering_keys = [term.lstrip("-") for term in paginator.get_ordering(view.request, queryset, view)]
-    keys = list(dict.fromkeys([*plan.keys, *ordering_keys]))
+    expressions = {}
+    serializer_class = view.get_serializer_class()
+    if getattr(serializer_class, "lean_fields", None):
+        for name, expression in serializer_class.lean_expressions(view.organization).items():
+            expressions[_expression_key(name)] = expression
+    formatted = {}
+    zone_name = getattr(timezone.get_current_timezone(), "key", None)
+    if connections[queryset.db].vendor == "postgresql" and zone_name:
+        for index, column in enumerate(plan.columns):
+            if column.convert is DATETIME and column.key not in formatted:
+                formatted[column.key] = f"lean_rfc3339_{index}"
+                expressions[formatted[column.key]] = RFC3339(F(column.key), Value(zone_name))
+    keys = [key for key in plan.keys if key not in formatted and key not in expressions]
+    keys = list(dict.fromkeys([*keys, *ordering_keys]))
     # values() ignores select_related; prefetches would have nothing to attach to.
-    return queryset.prefetch_related(None).values(*keys)
+    return queryset.prefetch_related(None).values(*keys, **expressions), formatted
 
 
 class LeanSerializer:
     """What ``get_serializer(page, many=True)`` gives on the lean path: ``.data`` only."""
 
-    def __init__(self, plan: LeanPlan, rows: list[dict]):
+    def __init__(self, plan: LeanPlan, rows: list[dict], formatted: dict[str, str] | None = None):
         self._plan = plan
         self._rows = rows
+        self._formatted = formatted
 
     @property
     def data(self) -> list[dict]:
-        return self._plan.rows(self._rows)
+        return self._plan.rows(self._rows, self._formatted)
+
+
+# --- Helpers for a serializer's ``lean_fields`` (PostgreSQL only; SQLite keeps the ordinary path).
+#
+# A serializer with to-many fields may still be read the lean way, in the page's one statement:
+# it names those fields and how their values convert (``lean_fields = {"name": convert}``) and
+# gives a classmethod ``lean_expressions(organization) -> {"name": expression}`` built with
+# these helpers on the related rows (correlated to the page's row by ``OuterRef("pk")``).
+# tests/core/test_api_lean.py checks that the answer is byte for byte the serializer's.
+
+
+def json_objects(queryset, **fields):
+    """A to-many field answered as a list of objects: one JSON text per related row, keys in
+    the order given (``json_build_object``, not jsonb, which would reorder them)."""
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    arguments = []
+    for name, source in fields.items():
+        arguments += [Value(name), F(source)]
+    return ArraySubquery(
+        queryset.values(
+            json=Func(
+                *arguments,
+                function="json_build_object",
+                template="%(function)s(%(expressions)s)::text",
+                output_field=TextField(),
+            )
+        )
+    )
+
+
+def json_list(texts: list[str]) -> list:
+    """The convert of a :func:`json_objects` field."""
+    return [orjson.loads(text) for text in texts]
+
+
+def id_array(queryset, column: str):
+    """A to-many field answered as a list of ids (``int[]``, read by psycopg as a list)."""
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    return ArraySubquery(queryset.values(column))

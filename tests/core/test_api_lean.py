@@ -137,3 +137,105 @@ def test_the_renderer_writes_what_drf_wrote():
     assert ApiJSONRenderer().render(data) == JSONRenderer().render(data)
     small = {k: v for k, v in data.items() if k != 1}
     assert ApiJSONRenderer().render(small) == JSONRenderer().render(small)
+
+
+def _assessments_world(organization, other_organization, framework):
+    """Assessments with observations, check-ins and help requests as evidence (in both
+    organizations), and one without any evidence."""
+    from assessments.services import ObservationInput, assessment_submit, framework_create_default
+    from tests.factories.assessments import AssessmentWindowFactory
+    from tests.factories.programs import CheckInFactory, HelpRequestFactory
+
+    def fill(organization, framework, count):
+        run = RunFactory(program__organization=organization)
+        window = AssessmentWindowFactory(run=run, framework=framework, kind="pre")
+        levels = list(framework.levels.order_by("number"))
+        indicators = [indicator for level in levels for indicator in level.indicators.all()]
+        for number in range(count):
+            enrollment = EnrollmentFactory(run=run)
+            evidence = {}
+            if number % 3:
+                evidence = {
+                    "observations": [
+                        ObservationInput(indicator=i, note=f'<본 것 {n}> & "q"')
+                        for n, i in enumerate(indicators[number % 4 :][:3])
+                    ],
+                    "check_ins": [CheckInFactory(enrollment=enrollment) for _ in range(number % 3)],
+                    "help_requests": [HelpRequestFactory(enrollment=enrollment)],
+                    "links": ["https://example.com/evidence"],
+                    "notes": "고객 인터뷰 5건",
+                }
+            assessment_submit(
+                organization=organization,
+                window=window,
+                subject_enrollment=enrollment,
+                assessor_role="self",
+                level=levels[number % len(levels)],
+                **evidence,
+            )
+
+    fill(organization, framework, 12)
+    fill(other_organization, framework_create_default(organization=other_organization), 4)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_assessments_are_read_lean_with_their_evidence_in_the_page_statement(
+    postgres, organization, other_organization, framework, api_key_for, key_client, settings
+):
+    # Observations, check-ins and help requests (to-many) come with the page in one statement
+    # (core.api.lean.json_objects / id_array), and the bytes are those of the serializer.
+    _assessments_world(organization, other_organization, framework)
+    _key, plaintext = api_key_for(organization, scopes=["assessments:read"])
+    client = key_client(plaintext)
+    for page_size in (1, 5, 100):
+        url = f"/api/v1/orgs/{organization.slug}/assessments/?page_size={page_size}"
+        settings.API_LEAN_LISTS = True
+        statements = _statements(client, url)
+        assert len(statements) == 4, statements
+        lean = client.get(url)
+        settings.API_LEAN_LISTS = False
+        ordinary = client.get(url)
+        assert lean.content == ordinary.content
+    results = lean.json()["results"]
+    assert len(results) == 12  # not the other organization's four
+    assert any(row["observations"] and row["check_ins"] and row["help_requests"] for row in results)
+    assert any(not row["observations"] for row in results)
+    from assessments.models import Observation
+
+    own = set(Observation.objects.for_organization(organization).values_list("note", flat=True))
+    assert {o["note"] for row in results for o in row["observations"]} <= own
+
+
+@pytest.mark.parametrize(
+    "zone",
+    ["Asia/Seoul", "UTC", "America/New_York", "Asia/Kolkata", "Pacific/Chatham", "Europe/London", "America/St_Johns"],
+)
+def test_postgresql_formats_datetimes_as_the_serializer_does(postgres, zone, db):
+    # app_rfc3339() (core/migrations/0005) answers what RFC3339DateTimeField answers: local time,
+    # microseconds only when there are any, +HH:MM or Z, UTC for an offset with seconds (1900 Seoul).
+    import datetime
+    import zoneinfo
+
+    from django.utils import timezone
+
+    from core.api.serializers import RFC3339DateTimeField
+
+    utc = datetime.UTC
+    moments = [
+        datetime.datetime(2026, 12, 1, 10, 0, tzinfo=utc),
+        datetime.datetime(2026, 12, 1, 10, 0, 0, 1, tzinfo=utc),
+        datetime.datetime(2026, 12, 1, 23, 59, 59, 999999, tzinfo=utc),
+        datetime.datetime(2026, 3, 8, 6, 59, 59, 500000, tzinfo=utc),  # New York's spring gap
+        datetime.datetime(2026, 3, 8, 7, 0, tzinfo=utc),
+        datetime.datetime(2026, 11, 1, 5, 30, tzinfo=utc),  # New York's fall overlap
+        datetime.datetime(2026, 6, 1, 0, 0, tzinfo=utc),
+        datetime.datetime(1900, 1, 1, 0, 0, tzinfo=utc),  # local mean time: offsets with seconds
+        datetime.datetime(1, 1, 2, 0, 0, tzinfo=utc),
+        datetime.datetime(2099, 12, 31, 23, 0, 0, 120000, tzinfo=utc),
+    ]
+    with timezone.override(zoneinfo.ZoneInfo(zone)), connection.cursor() as cursor:
+        for moment in moments:
+            cursor.execute("SELECT app_rfc3339(%s, %s)", [moment, zone])
+            assert cursor.fetchone()[0] == RFC3339DateTimeField().to_representation(moment), moment
+        cursor.execute("SELECT app_rfc3339(NULL, %s)", [zone])
+        assert cursor.fetchone()[0] is None
