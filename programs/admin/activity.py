@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin_base import TenantAdmin, TenantInline
 from programs import services
 from programs.admin.base import (
+    LargeChangeListMixin,
     duration_label,
 )
 from programs.models import (
@@ -23,7 +24,7 @@ from programs.models import (
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(TenantAdmin):
+class MilestoneAdmin(LargeChangeListMixin, TenantAdmin):
     list_display = ["name", "run", "d_minus", "due_on", "completed_at"]
     list_filter = ["run"]
     list_select_related = ["run"]
@@ -45,7 +46,7 @@ class MilestoneAdmin(TenantAdmin):
 
 
 @admin.register(MilestoneProgress)
-class MilestoneProgressAdmin(TenantAdmin):
+class MilestoneProgressAdmin(LargeChangeListMixin, TenantAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["enrollment", "milestone", "status", "evidence_url", "updated_at"]
     list_filter = ["status", "milestone__run"]
@@ -55,7 +56,7 @@ class MilestoneProgressAdmin(TenantAdmin):
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(TenantAdmin):
+class CheckInAdmin(LargeChangeListMixin, TenantAdmin):
     list_display = ["enrollment", "created_at", "confidence", "has_blockers"]
     list_filter = ["confidence", "enrollment__run"]
     list_select_related = ["enrollment__participant", "enrollment__team"]
@@ -112,7 +113,7 @@ class HelpRequestNewReplyInline(TenantInline):
 
 
 @admin.register(HelpRequest)
-class HelpRequestAdmin(TenantAdmin):
+class HelpRequestAdmin(LargeChangeListMixin, TenantAdmin):
     list_display = ["act_short", "enrollment", "status", "age", "first_response"]
     list_filter = ["status", "enrollment__run"]
     list_select_related = ["enrollment__participant", "enrollment__team"]

@@ -11,6 +11,7 @@ from core.admin_base import TenantAdmin, TenantInline, TenantStackedInline
 from programs import links, services
 from programs.admin.base import (
     ConstantQueryChoicesMixin,
+    LargeChangeListMixin,
     assignment_form,
     current_request,
     save_assignments_through_service,
@@ -74,7 +75,7 @@ class CheckInInline(TenantStackedInline):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(TenantAdmin):
+class EnrollmentAdmin(LargeChangeListMixin, TenantAdmin):
     list_display = ["__str__", "run", "status", "last_contact_at", "mentor_names"]
     list_filter = ["status", "run"]
     list_select_related = ["run", "participant", "team"]
@@ -160,7 +161,7 @@ class EnrollmentAdmin(TenantAdmin):
 
 
 @admin.register(MentorAssignment)
-class MentorAssignmentAdmin(TenantAdmin):
+class MentorAssignmentAdmin(LargeChangeListMixin, TenantAdmin):
     list_display = ["mentor", "run", "enrollment"]
     list_filter = ["run"]
     list_select_related = ["mentor__user", "run", "enrollment__participant", "enrollment__team"]

@@ -10,6 +10,7 @@ from core.admin_base import TenantAdmin, TenantInline
 from programs import services
 from programs.admin.base import (
     ConstantQueryChoicesMixin,
+    LargeChangeListMixin,
 )
 from programs.models import (
     Participant,
@@ -19,7 +20,7 @@ from programs.models import (
 
 
 @admin.register(Participant)
-class ParticipantAdmin(TenantAdmin):
+class ParticipantAdmin(LargeChangeListMixin, TenantAdmin):
     list_display = ["name", "email", "company", "stage", "language"]
     list_filter = ["language", "stage"]
     search_fields = ["name", "email", "company", "phone"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,7 @@ from core.admin_base import TenantAdmin, TenantInline
 from programs import selectors, services
 from programs.admin.base import (
     ConstantQueryChoicesMixin,
+    LargeChangeListMixin,
     assignment_form,
     current_request,
     save_assignments_through_service,
@@ -35,13 +37,34 @@ from programs.models import (
 )
 
 
-class EnrollmentInline(ConstantQueryChoicesMixin, TenantInline):
+class CappedRowsInline:
+    """An inline of the run page that shows at most ``rows_shown`` rows, with a link to the list
+    of all of them: drawing a form row costs about a millisecond, and a run has hundreds of
+    enrollments and mentor assignments. ``RunAdmin.get_formset_kwargs`` narrows the rows and
+    sets ``rows_total`` (on this inline instance, made anew for each request)."""
+
+    rows_shown = 10
+    rows_total = None
+    all_rows_url_name = ""
+    template = "admin/programs/run/capped_tabular.html"
+
+    def rows_all_url(self):
+        return reverse(self.all_rows_url_name) + f"?run__id__exact={self.parent_run_id}"
+
+    @property
+    def rows_hidden(self):
+        return self.rows_total is not None and self.rows_total > self.rows_shown
+
+
+class EnrollmentInline(CappedRowsInline, ConstantQueryChoicesMixin, TenantInline):
     """The run's enrollments. Who is enrolled is shown, not chosen, here: a select of
     every participant on every row would make the page grow with the organization
     (10,000 participants × 200 rows). New enrollments are added on their own page
-    (with a search box) or by import; see the buttons above the form."""
+    (with a search box) or by import; see the buttons above the form. The first
+    ``rows_shown`` are listed; the rest in the enrollment list (a link says how many)."""
 
     model = Enrollment
+    all_rows_url_name = "admin:programs_enrollment_changelist"
     fields = ["participant", "team", "status", "last_contact_at", "open_link"]
     readonly_fields = ["participant", "team", "last_contact_at", "open_link"]
     show_change_link = True
@@ -70,12 +93,14 @@ class MilestoneInline(ConstantQueryChoicesMixin, TenantInline):
     update_service = services.milestone_update
 
 
-class RunMentorAssignmentInline(ConstantQueryChoicesMixin, TenantInline):
+class RunMentorAssignmentInline(CappedRowsInline, ConstantQueryChoicesMixin, TenantInline):
     """The run's mentor assignments, shown (and removable) here; assigning is done on
     the assignment page, whose search boxes stay small however many mentors and
-    enrollments there are."""
+    enrollments there are. The first ``rows_shown`` are listed, the rest in the list."""
 
     model = MentorAssignment
+    all_rows_url_name = "admin:programs_mentorassignment_changelist"
+    ordering = ["id"]
     fields = ["mentor", "enrollment"]
     readonly_fields = ["mentor", "enrollment"]
     verbose_name_plural = _("mentors")
@@ -104,7 +129,7 @@ class RunMentorAssignmentInline(ConstantQueryChoicesMixin, TenantInline):
 
 
 @admin.register(Run)
-class RunAdmin(TenantAdmin):
+class RunAdmin(LargeChangeListMixin, TenantAdmin):
     list_display = ["name", "program", "status", "starts_on", "final_deadline", "enrollment_count", "dashboard_link"]
     list_filter = ["status", "program"]
     list_select_related = ["program"]
@@ -134,12 +159,19 @@ class RunAdmin(TenantAdmin):
         return fields
 
     def get_queryset(self, request):
+        # A correlated subquery, not a join with GROUP BY: the changelist's count and the date
+        # hierarchy's queries then read the runs alone instead of joining every enrollment.
+        current = (
+            Enrollment.objects.filter(run=OuterRef("pk"), archived_at__isnull=True)
+            .order_by()
+            .values("run")
+            .annotate(total=Count("pk"))
+            .values("total")
+        )
         return (
             super()
             .get_queryset(request)
-            .annotate(
-                enrollment_total=Count("enrollments", filter=Q(enrollments__archived_at__isnull=True), distinct=True)
-            )
+            .annotate(enrollment_total=Coalesce(Subquery(current, output_field=IntegerField()), 0))
         )
 
     @admin.display(description=_("enrollments"), ordering="enrollment_total")
@@ -149,6 +181,25 @@ class RunAdmin(TenantAdmin):
     @admin.display(description=_("dashboard"))
     def dashboard_link(self, obj):
         return format_html('<a href="{}">{}</a>', reverse("admin:programs_run_dashboard", args=[obj.pk]), _("open"))
+
+    def get_object(self, request, object_id, from_field=None):
+        # The change view asks three times (the timeline, the 404 check, Django's own view):
+        # one query per request, kept on the request (never on this shared instance).
+        cache = request.__dict__.setdefault("_programs_run_objects", {})
+        key = (object_id, from_field)
+        if key not in cache:
+            cache[key] = super().get_object(request, object_id, from_field)
+        return cache[key]
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, CappedRowsInline) and obj is not None and obj.pk is not None:
+            rows = kwargs["queryset"].filter(run=obj)
+            inline.rows_total, inline.parent_run_id = rows.count(), obj.pk
+            if inline.rows_total > inline.rows_shown:
+                # The same first rows on the page and when it is posted back.
+                kwargs["queryset"] = rows.filter(pk__in=rows.values("pk")[: inline.rows_shown])
+        return kwargs
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         run = self.get_object(request, admin.utils.unquote(object_id))

@@ -199,3 +199,79 @@ def test_the_import_emits_one_enrollment_event_per_row_to_subscribers(organizati
     )
     assert deliveries.filter(event_type="enrollment.updated").count() == 1
     assert not WebhookDelivery.objects.for_organization(other_organization).exists()
+
+
+def test_field_checks_are_row_errors_as_full_clean_gives_them(organization, run):
+    content = f"name,email,phone,language\n{'가' * 201},a@x.kr,{'1' * 41},en\nB,b@x.kr,010,ko\n".encode()
+    report = imports.import_apply(organization=organization, run=run, filename="x.csv", content=content)
+    assert not report.applied
+    (row,) = report.error_rows
+    assert row.line == 2
+    assert [error.split(":")[0] for error in row.errors] == ["name", "phone"]
+    assert "200" in row.errors[0] and "40" in row.errors[1]
+    assert not Participant.objects.for_organization(organization).exists()
+
+
+def test_imported_rows_are_saved_with_every_value(organization, run):
+    content = (
+        "name,email,phone,company,stage,tags,language,team,status,success_definition,commitments\n"
+        '김민준,minjun@startup.kr,010-1234,민준랩,mvp,"b2b, saas",en,,completed,첫 매출,매주 인터뷰\n'
+        ",,,,,,,알파팀,applied,팀의 성공,\n"
+    ).encode()
+    report = imports.import_apply(organization=organization, run=run, filename="x.csv", content=content)
+    assert report.applied, [row.errors for row in report.rows]
+    person = Participant.objects.for_organization(organization).get()
+    assert (person.name, person.email, person.phone, person.company, person.stage, person.tags, person.language) == (
+        "김민준",
+        "minjun@startup.kr",
+        "010-1234",
+        "민준랩",
+        "mvp",
+        ["b2b", "saas"],
+        "en",
+    )
+    assert person.created_at is not None and person.created_at == person.updated_at
+    enrollments = Enrollment.objects.for_organization(organization).filter(run=run)
+    mine = enrollments.get(participant=person)
+    assert (mine.status, mine.success_definition, mine.commitments, mine.needs) == (
+        "completed",
+        "첫 매출",
+        "매주 인터뷰",
+        [],
+    )
+    team = enrollments.get(team__name="알파팀")
+    assert (team.participant_id, team.status, team.success_definition) == (None, "applied", "팀의 성공")
+
+
+def test_the_trail_of_an_import_names_the_actor_and_the_rows(organization, run, program_manager):
+    from core import rls
+    from core.audit import events_for
+
+    previous = rls.current()
+    rls.activate(organization.pk, user=program_manager)  # as a request of the PM would
+    try:
+        imports.import_apply(organization=organization, run=run, filename="a.csv", content=(HEADER + ROWS).encode())
+    finally:
+        rls._apply(previous)
+    minjun = Participant.objects.for_organization(organization).get(email="minjun@startup.kr")
+    enrollment = Enrollment.objects.for_organization(organization).get(participant=minjun)
+    for obj in (minjun, enrollment):
+        event = events_for(obj).get()
+        assert (event.actor, event.object_repr, event.organization_id) == (program_manager, "김민준", organization.pk)
+    assert events_for(minjun).get().changes == {
+        "organization_id": [None, organization.pk],
+        "name": [None, "김민준"],
+        "email": [None, "minjun@startup.kr"],
+        "company": [None, "민준랩"],
+        "language": [None, organization.language],
+    }
+
+
+def test_the_garbage_collector_runs_again_after_an_import(organization, run):
+    import gc
+
+    assert gc.isenabled()
+    imports.import_apply(organization=organization, run=run, filename="a.csv", content=(HEADER + ROWS).encode())
+    assert gc.isenabled()
+    imports.import_apply(organization=organization, run=run, filename="bad.csv", content=b"name,email\n,x\n")
+    assert gc.isenabled()
