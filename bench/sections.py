@@ -593,8 +593,8 @@ def reminders(ctx: Context) -> Section:
             f"{plan_seconds:.2f}",
             f"{insert_seconds:.2f}",
             f"{ratio:.1f}",
-            "≤ 3.0",
-            _met(ratio <= 3),
+            "≤ 2.0",
+            _met(ratio <= 2),
         ]
     )
     section.data.update({"plan_s": plan_seconds, "insert_s": insert_seconds, "plan_ratio": ratio, "rows": created})
@@ -609,6 +609,32 @@ def reminders(ctx: Context) -> Section:
     return section
 
 
+def _sent_count(connection, organization) -> int:
+    from notifications.models import Notification
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("SELECT COUNT(*) FROM {} WHERE organization_id = %s AND status = 'sent'").format(
+                sql.Identifier(Notification._meta.db_table)
+            ),
+            [organization.id],
+        )
+        sent = cursor.fetchone()[0]
+    connection.commit()
+    return sent
+
+
+def _wait_until_sent(ctx: Context, connection, organization, expected: int, deadline: float, workers) -> None:
+    while True:
+        sent = _sent_count(connection, organization)
+        if sent >= expected:
+            return
+        if time.monotonic() > deadline:
+            logs = "\n".join(ctx.processes.log(name)[-3000:] for name in workers)
+            raise RuntimeError(f"only {sent} of {expected} sent:\n{logs}")
+        time.sleep(0.05)
+
+
 def _sending(ctx: Context, section: Section, organization, connection) -> None:
     import redis
 
@@ -618,42 +644,35 @@ def _sending(ctx: Context, section: Section, organization, connection) -> None:
     from notifications.tasks import relay_organization
 
     size = ctx.size
+    n = size.send_messages
     table = Notification._meta.db_table
     with connection.cursor() as cursor:
-        # Keep the first ``send_messages`` rows due; the rest wait (not part of this measurement).
+        # The first ``send_messages`` rows due; the next ``send_messages`` held back (due tomorrow) for the
+        # two-worker measurement; the rest cancelled (not part of this measurement).
         cursor.execute(
             sql.SQL(
-                "UPDATE {t} SET status = 'cancelled' WHERE organization_id = %(org)s AND id NOT IN "
-                "(SELECT id FROM {t} WHERE organization_id = %(org)s ORDER BY next_attempt_at, id LIMIT %(n)s)"
+                "WITH ranked AS (SELECT id, row_number() OVER (ORDER BY next_attempt_at, id) AS rank FROM {t} "
+                "WHERE organization_id = %(org)s) "
+                "UPDATE {t} SET status = CASE WHEN ranked.rank <= 2 * %(n)s THEN status ELSE 'cancelled' END, "
+                "next_attempt_at = CASE WHEN ranked.rank > %(n)s THEN now() + interval '1 day' "
+                "ELSE next_attempt_at END "
+                "FROM ranked WHERE {t}.id = ranked.id"
             ).format(t=sql.Identifier(table)),
-            {"org": organization.id, "n": size.send_messages},
+            {"org": organization.id, "n": n},
         )
     connection.commit()
     broker = redis.Redis.from_url(ctx.redis_url)
     broker.flushdb()  # this run's own Redis database: drop the relay doorbells rung while planning
     with SmtpSink() as sink:
-        worker = ctx.processes.celery_worker("worker", extra_env={"EMAIL_URL": sink.url})
+        env = {"EMAIL_URL": sink.url}
+        worker = ctx.processes.celery_worker("worker", extra_env=env)
         started = time.perf_counter()
-        relay_organization.delay(organization_id=organization.id)
+        relay_organization.delay(organization_id=organization.id, fan_out=True)  # a doorbell, as planning rings
         deadline = time.monotonic() + 600
-        while True:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    sql.SQL("SELECT COUNT(*) FROM {} WHERE organization_id = %s AND status = 'sent'").format(
-                        sql.Identifier(table)
-                    ),
-                    [organization.id],
-                )
-                sent = cursor.fetchone()[0]
-            connection.commit()
-            if sent >= size.send_messages:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"only {sent} of {size.send_messages} sent:\n{ctx.processes.log('worker')[-3000:]}")
-            time.sleep(0.05)
+        _wait_until_sent(ctx, connection, organization, n, deadline, ["worker"])
         send_seconds = time.perf_counter() - started
-        if sink.count < size.send_messages:
-            raise RuntimeError(f"the SMTP sink got {sink.count} messages, expected {size.send_messages}")
+        if sink.count < n:
+            raise RuntimeError(f"the SMTP sink got {sink.count} messages, expected {n}")
         broker.delete(COUNTER_KEY)
         started = time.perf_counter()
         for _ in range(size.noop_tasks):
@@ -664,11 +683,35 @@ def _sending(ctx: Context, section: Section, organization, connection) -> None:
             time.sleep(0.02)
         noop_seconds = time.perf_counter() - started
         ctx.processes.stop(worker)
-    send_rate = size.send_messages / send_seconds
+
+        # Two worker processes (concurrency 1 each) on the held-back rows, rung once as planning rings.
+        broker.flushdb()
+        workers = [ctx.processes.celery_worker(name, extra_env=env) for name in ("worker-a", "worker-b")]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql.SQL(
+                    "UPDATE {t} SET next_attempt_at = now() WHERE organization_id = %s AND status = 'pending'"
+                ).format(t=sql.Identifier(table)),
+                [organization.id],
+            )
+        connection.commit()
+        started = time.perf_counter()
+        relay_organization.delay(organization_id=organization.id, fan_out=True)  # a doorbell, as planning rings
+        deadline = time.monotonic() + 600
+        _wait_until_sent(ctx, connection, organization, 2 * n, deadline, ["worker-a", "worker-b"])
+        two_seconds = time.perf_counter() - started
+        if sink.count < 2 * n:
+            raise RuntimeError(f"the SMTP sink got {sink.count} messages, expected {2 * n}")
+        shares = [ctx.processes.log(name).count("sent notification") for name in ("worker-a", "worker-b")]
+        for process in workers:
+            ctx.processes.stop(process)
+    send_rate = n / send_seconds
     noop_rate = size.noop_tasks / noop_seconds
+    two_rate = n / two_seconds
+    scaling = two_rate / send_rate
     section.rows.append(
         [
-            f"send {size.send_messages:,} emails to an SMTP sink, one worker (msg/s) vs no-op tasks (tasks/s)",
+            f"send {n:,} emails to an SMTP sink, one worker (msg/s) vs no-op tasks (tasks/s)",
             f"{send_rate:.1f}",
             f"{noop_rate:.1f}",
             f"{send_rate / noop_rate:.2f}",
@@ -676,16 +719,37 @@ def _sending(ctx: Context, section: Section, organization, connection) -> None:
             "",
         ]
     )
-    section.data.update({"send_per_s": send_rate, "noop_per_s": noop_rate, "send_ratio": send_rate / noop_rate})
+    section.rows.append(
+        [
+            f"send {n:,} emails, two worker processes (msg/s) vs one worker (msg/s)",
+            f"{two_rate:.1f}",
+            f"{send_rate:.1f}",
+            f"{scaling:.2f}",
+            "≥ 1.8",
+            _met(scaling >= 1.8),
+        ]
+    )
+    section.data.update(
+        {
+            "send_per_s": send_rate,
+            "noop_per_s": noop_rate,
+            "send_ratio": send_rate / noop_rate,
+            "send_two_workers_per_s": two_rate,
+            "send_scaling": scaling,
+            "send_two_workers_shares": shares,
+        }
+    )
     section.notes.append(
         "Planning: notifications.services.notifications_plan (reads, rules, rendering text and HTML of every "
         "message, one INSERT ... ON CONFLICT DO NOTHING per batch) for milestones all due today, only the "
         "'due today' kind switched on. Baseline: the rows it wrote, read back and inserted again with psycopg, "
         "1,000 per statement. Sending: a real Celery worker (concurrency 1, Redis broker) runs the relay task, "
         "which claims, sends and marks each row in its own transaction; no-op: the same worker running a task "
-        "that only counts itself."
+        "that only counts itself. Two workers: two `celery worker` processes (concurrency 1 each) send another "
+        f"{n:,} rows held back until then, after one ring of the relay (as planning rings it); messages sent by "
+        f"each: {shares[0]:,} and {shares[1]:,}."
     )
-    ctx.log(f"send {send_rate:.1f}/s vs noop {noop_rate:.1f}/s")
+    ctx.log(f"send {send_rate:.1f}/s vs noop {noop_rate:.1f}/s; two workers {two_rate:.1f}/s ({scaling:.2f}x)")
 
 
 # --- 5. Import -------------------------------------------------------------------------------------
@@ -814,10 +878,11 @@ def imports(ctx: Context) -> Section:
     section.data = {"import_s": import_seconds, "copy_s": copy_seconds, "ratio": ratio, "files": len(files)}
     section.notes.append(
         "Platform: programs.imports.import_apply per file (at most programs.imports.MAX_ROWS rows each), which "
-        "validates every row (full_clean without per-row queries), then writes participants, enrollments and their "
-        "audit events with bulk_create / bulk_update and emits the integration events subscribed to. Baseline: "
-        "csv parsing plus COPY of the participants and enrollments, as the table owner (PostgreSQL allows no COPY "
-        "FROM under row-level security)."
+        "validates every row (each field's checks as full_clean runs them, without per-row queries), then writes "
+        "participants, enrollments and their audit events with one INSERT ... SELECT FROM unnest() per table and "
+        "file (arrays bound server-side in binary; bulk_update for changed rows) and emits the integration events "
+        "subscribed to. Baseline: csv parsing plus COPY of the participants and enrollments, as the table owner "
+        "(PostgreSQL allows no COPY FROM under row-level security)."
     )
     ctx.log(f"copy {copy_seconds:.3f}s ({ratio:.1f})")
     return section
@@ -837,6 +902,82 @@ def _verified_second_step(client, user) -> None:
     session.save()
 
 
+ADMIN_TARGET_MS = 300.0  # issue #15: every admin page at the large size within this, server time
+
+
+def _seed_outbox(ctx: Context) -> int:
+    """Fill the outbox with one reminder per enrollment and milestone, unless the reminders section did.
+
+    Rows as planning writes them (a rendered subject, text and HTML), scheduled at 09:00 local on
+    each milestone's due day: sent when that is past (one in 50 failed), pending otherwise. Written
+    with COPY as the table owner (seconds, against about a minute through the planner). Returns
+    how many rows the outbox of the organization holds.
+    """
+    from bench.dataset import SEOUL, Loader
+    from notifications.models import Kind, Notification
+
+    organization_id = ctx.dataset.organization_id
+    with psycopg.connect(dsn(ctx.owner_url)) as connection:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT COUNT(*) FROM notifications_notification WHERE organization_id = %s", [organization_id]
+            )
+            existing = cursor.fetchone()[0]
+            if existing:
+                return existing  # the reminders section's rows
+            cursor.execute(
+                "SELECT e.id, e.run_id, p.email, p.name, m.id, m.name, m.due_on "
+                "FROM programs_enrollment e JOIN programs_participant p ON p.id = e.participant_id "
+                "JOIN programs_milestone m ON m.run_id = e.run_id "
+                "WHERE e.organization_id = %s ORDER BY m.due_on, e.id, m.id",
+                [organization_id],
+            )
+            due = cursor.fetchall()
+        now = datetime.datetime.now(datetime.UTC)
+        html = (
+            "<p>{name}님, 안녕하세요.</p><p>오늘은 <strong>{milestone}</strong> 마감일입니다.</p>"
+            + "<p>"
+            + "…" * 600
+            + "</p>"
+        )
+
+        def rows():
+            for index, (enrollment_id, run_id, email, name, milestone_id, milestone, due_on) in enumerate(due):
+                scheduled = datetime.datetime.combine(due_on, datetime.time(9), SEOUL).astimezone(datetime.UTC)
+                past = scheduled < now
+                status = Notification.Status.PENDING
+                if past:
+                    status = Notification.Status.FAILED if index % 50 == 0 else Notification.Status.SENT
+                yield {
+                    "organization_id": organization_id,
+                    "kind": Kind.MILESTONE_DUE_TODAY.value,
+                    "subject_key": f"milestone:{milestone_id}:enrollment:{enrollment_id}",
+                    "slot": f"due:{due_on.isoformat()}",
+                    "recipient": email,
+                    "recipient_name": name,
+                    "language": "ko",
+                    "run_id": run_id,
+                    "reason": f"{milestone} 마감일이 오늘입니다.",
+                    "subject_line": f"[벤치 창업학교] 오늘 마감: {milestone}",
+                    "body_text": f"{name}님, 오늘은 {milestone} 마감일입니다.\n" + "…" * 300,
+                    "body_html": html.format(name=name, milestone=milestone),
+                    "payload": {},
+                    "status": status,
+                    "scheduled_for": scheduled,
+                    "next_attempt_at": scheduled,
+                    "attempts": 1 if past else 0,
+                    "sent_at": scheduled + datetime.timedelta(seconds=30)
+                    if status == Notification.Status.SENT
+                    else None,
+                    "last_error": "550 mailbox unavailable" if status == Notification.Status.FAILED else "",
+                }
+
+        Loader(connection).copy(Notification, rows())
+    with psycopg.connect(dsn(ctx.owner_url), autocommit=True) as connection:
+        connection.execute("VACUUM ANALYZE notifications_notification")  # as autovacuum would after the load
+    return existing + len(due)
+
+
 def admin_pages(ctx: Context) -> Section:
     from django.db import connection
     from django.test import Client
@@ -845,6 +986,8 @@ def admin_pages(ctx: Context) -> Section:
     from core.models import User
 
     dataset = ctx.dataset
+    outbox_rows = _seed_outbox(ctx)
+    ctx.log(f"admin: the outbox holds {outbox_rows:,} rows")
     client = Client(HTTP_HOST="127.0.0.1")
     pm = User.objects.get(pk=dataset.pm_user_id)
     client.force_login(pm)
@@ -856,12 +999,12 @@ def admin_pages(ctx: Context) -> Section:
         ("run page (change form, D-n timeline, inlines)", f"/admin/programs/run/{run_id}/change/"),
         ("run dashboard", f"/admin/programs/run/{run_id}/dashboard/"),
         ("assessments (changelist)", "/admin/assessments/assessment/"),
-        ("outbox (changelist)", "/admin/notifications/notification/"),
+        (f"outbox (changelist, {outbox_rows:,} rows)", "/admin/notifications/notification/"),
     ]
     section = Section(
         key="admin",
         title="6. Admin pages at this size",
-        columns=["page", "queries", "server ms (best)", "HTML KiB"],
+        columns=["page", "queries", "server ms (best)", "HTML KiB", "target", "met"],
     )
     client.get("/admin/")  # warm: admin templates, translations, the session
     for label, url in pages:
@@ -878,12 +1021,20 @@ def admin_pages(ctx: Context) -> Section:
             if timings[-1] > SLOW_PAGE_SECONDS:
                 break
         kib = len(response.content) / 1024
-        section.rows.append([label, max(queries), f"{min(timings) * 1000:,.0f}", f"{kib:,.0f}"])
-        section.data[url] = {"queries": max(queries), "ms": min(timings) * 1000, "kib": kib}
-        ctx.log(f"admin {url}: {max(queries)} queries, {min(timings) * 1000:,.0f} ms")
+        best_ms = min(timings) * 1000
+        met = best_ms <= ADMIN_TARGET_MS
+        section.rows.append(
+            [label, max(queries), f"{best_ms:,.0f}", f"{kib:,.0f}", f"≤ {ADMIN_TARGET_MS:,.0f} ms", _met(met)]
+        )
+        section.data[url] = {"queries": max(queries), "ms": best_ms, "kib": kib, "met": met}
+        ctx.log(f"admin {url}: {max(queries)} queries, {best_ms:,.0f} ms")
+    section.data["/admin/notifications/notification/"]["rows"] = outbox_rows
     section.notes.append(
         "In-process Django test client logged in as a program manager (session, RLS context, DEBUG off); "
-        f"the time includes template rendering (a page slower than {SLOW_PAGE_SECONDS:.0f} s is loaded once). No "
-        "baseline: the query count is the figure that must not grow."
+        f"the time includes template rendering (a page slower than {SLOW_PAGE_SECONDS:.0f} s is loaded once). "
+        "Target (issue #15): each page within "
+        f"{ADMIN_TARGET_MS:,.0f} ms server time, with a query count that does not grow with the rows. The outbox "
+        "holds the reminders section's rows, or, when that section did not run, as many written directly "
+        "(one per enrollment and milestone, scheduled on the milestone's due day)."
     )
     return section

@@ -58,6 +58,7 @@ from django.db import models
 from django.db.models.signals import post_delete, post_init, post_save
 
 from core import rls
+from core.db import server_binding_cursor
 
 ALWAYS_IGNORED = frozenset({"created_at", "updated_at"})
 SECRET_MARKERS = ("secret", "token", "password")
@@ -308,24 +309,6 @@ def _insert_events(rows: list[tuple], *, actor_id) -> None:
     )
     with server_binding_cursor(connection) as cursor:
         cursor.execute(sql, [actor_id, now, now, *columns])
-
-
-def server_binding_cursor(connection):
-    """A cursor of ``connection`` (PostgreSQL, psycopg 3) that binds parameters server-side.
-
-    Django's cursors bind client-side: every value, also each element of a large array,
-    is quoted into the SQL text in Python. Bulk writes (:func:`audit_record_bulk`, the
-    participant import) send their arrays as parameters instead, in binary with ``%b``.
-    Wrapped like Django's own cursors, so that query logging (``CaptureQueriesContext``),
-    execute wrappers and error translation see the statement; it prepares nothing that
-    outlives the statement (PgBouncer in transaction pooling, docs/scaling.md).
-    """
-    import psycopg
-
-    connection.ensure_connection()
-    connection.validate_no_broken_transaction()
-    raw = psycopg.Cursor(connection.connection)
-    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
 
 
 def _deletes_organizations(origin) -> bool:

@@ -8,11 +8,15 @@ JSON posted to a chat webhook.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import re
+import secrets
 from dataclasses import dataclass, field
 
 from django.template.loader import render_to_string
 from django.utils import formats, translation
+from django.utils.html import conditional_escape
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
@@ -46,6 +50,83 @@ def render_email(
     text = render_to_string("notifications/email/message.txt", context)
     html = render_to_string("notifications/email/message.html", context)
     return message.subject, text, html
+
+
+class EmailRenderer:
+    """:func:`render_email` for many messages: the templates once per message apart from the recipient's parts.
+
+    Planning renders thousands of emails that differ only in the greeting's name, the
+    action link (a signed link of the recipient's own) and the unsubscribe link. The
+    templates are rendered once per distinct rest of the context (language,
+    organization, kind, subject, lines, items, action label, which of the personal parts
+    are present) with a unique marker in place of each personal part; each email is
+    that text with the markers replaced by its values, escaped in the HTML exactly as
+    the template escapes them (``conditional_escape``). The result is the same, byte
+    for byte, as :func:`render_email` (tests/notifications/test_rendering.py).
+
+    One renderer serves one planning call of one organization: nothing outlives it, and
+    the organization's name is part of every key. Anything unusual (a value that is not
+    a plain ``str``, a value containing the marker, a marker the templates did not carry
+    through unchanged) is rendered the ordinary way.
+    """
+
+    _PARTS = ("name", "action_url", "unsubscribe_url")
+
+    def __init__(self):
+        self._prefix = f"QQpersonal{secrets.token_hex(12)}x"
+        self._markers = {part: f"{self._prefix}{index}Q" for index, part in enumerate(self._PARTS)}
+        self._pattern = re.compile("|".join(re.escape(m) for m in self._markers.values()))
+        self._rendered: dict[tuple, tuple[str, str]] = {}
+
+    def render(
+        self, *, message: Message, organization_name: str, kind_label: str, unsubscribe_url: str
+    ) -> tuple[str, str, str]:
+        """What :func:`render_email` returns for these arguments, in the active language."""
+        values = {"name": message.greeting_name, "action_url": message.action_url, "unsubscribe_url": unsubscribe_url}
+        shared = (message.subject, message.action_label, organization_name, kind_label)
+        plain = all(type(v) is str for v in (*values.values(), *shared, *message.lines, *message.items))
+        if not plain or any(self._prefix in v for v in (*values.values(), *shared, *message.lines, *message.items)):
+            return render_email(
+                message=message,
+                organization_name=organization_name,
+                kind_label=kind_label,
+                unsubscribe_url=unsubscribe_url,
+            )
+        key = (
+            translation.get_language(),
+            *shared,
+            tuple(message.lines),
+            tuple(message.items),
+            *(bool(v) for v in values.values()),
+        )
+        templates = self._rendered.get(key)
+        if templates is None:
+            marked = dataclasses.replace(
+                message,
+                lines=list(message.lines),
+                items=list(message.items),
+                greeting_name=self._markers["name"] if values["name"] else "",
+                action_url=self._markers["action_url"] if values["action_url"] else "",
+            )
+            _subject, text, html = render_email(
+                message=marked,
+                organization_name=organization_name,
+                kind_label=kind_label,
+                unsubscribe_url=self._markers["unsubscribe_url"] if values["unsubscribe_url"] else "",
+            )
+            templates = self._rendered[key] = (text, html)
+        text_values = {self._markers[part]: value for part, value in values.items()}
+        html_values = {marker: str(conditional_escape(value)) for marker, value in text_values.items()}
+        text = self._pattern.sub(lambda match: text_values[match.group()], templates[0])
+        html = self._pattern.sub(lambda match: html_values[match.group()], templates[1])
+        if self._prefix in text or self._prefix in html:  # a marker changed on its way through the templates
+            return render_email(
+                message=message,
+                organization_name=organization_name,
+                kind_label=kind_label,
+                unsubscribe_url=unsubscribe_url,
+            )
+        return message.subject, text, html
 
 
 def webhook_payload(*, message: Message, kind: str, organization_slug: str, notification_id: int | None) -> dict:

@@ -6,6 +6,8 @@ that is not mounted gives no address: a reminder without a button is better than
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 
 from django.urls import NoReverseMatch, reverse
@@ -30,9 +32,37 @@ def _reverse(name: str, *args, **kwargs) -> str:
         return ""
 
 
+# While set (one planning call, :func:`shared_participant_links`): the participant links made so far.
+_shared_links: contextvars.ContextVar[dict | None] = contextvars.ContextVar("shared_participant_links", default=None)
+
+
+@contextlib.contextmanager
+def shared_participant_links():
+    """Within the block, one participant link per enrollment and purpose is made and reused.
+
+    Planning writes many messages with the same link (every milestone due today of one
+    enrollment): a link signed once for the call is the link each message would get
+    when signed within the same second. Nothing outlives the block; the key holds the
+    enrollment's organization.
+    """
+    token = _shared_links.set({})
+    try:
+        yield
+    finally:
+        _shared_links.reset(token)
+
+
 def participant_link(enrollment, purpose: str) -> str:
     """A signed link that lets the participant act without an account (check-in, progress, help)."""
-    return participant_links.participant_link(enrollment, purpose, base_url=public_base_url())
+    shared = _shared_links.get()
+    base_url = public_base_url()
+    if shared is None:
+        return participant_links.participant_link(enrollment, purpose, base_url=base_url)
+    key = (enrollment.organization_id, enrollment.pk, purpose, base_url)
+    link = shared.get(key)
+    if link is None:
+        link = shared[key] = participant_links.participant_link(enrollment, purpose, base_url=base_url)
+    return link
 
 
 def self_assessment_link(*, window, enrollment) -> str:

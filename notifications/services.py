@@ -37,6 +37,7 @@ See docs/operations.md for the guarantee as tested.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import os
@@ -56,6 +57,7 @@ from django.utils.translation import gettext as _
 from assessments.models import SurveyResponse, ValueSurvey
 from assessments.services import respondent_key
 from core import rls
+from core.db import server_binding_cursor
 from core.models import Organization
 from core.tenancy import require_same_organization
 from mentors.models import Mentor
@@ -126,63 +128,192 @@ def notification_settings_update(*, organization: Organization, **changes) -> No
 # --- Planning ---------------------------------------------------------------------------
 
 
-def _rendered_row(organization: Organization, planned: Planned) -> Notification:
-    with translation.override(planned.language):
-        message = planned.build()
-        if planned.channel == Channel.EMAIL:
+class _Rendering:
+    """Renders the outbox rows of one planning call of one organization.
+
+    Work shared by many rows is done once per call: the email templates once per
+    distinct message apart from the recipient's parts (:class:`content.EmailRenderer`),
+    the unsubscribe token once per (address, kind, language) (it is deterministic), the
+    reason once per rule occasion. Nothing is kept beyond the call; every key holds
+    values of this organization only.
+    """
+
+    def __init__(self, organization: Organization):
+        self.organization = organization
+        self.emails = content.EmailRenderer()
+        self._tokens: dict[tuple[str, str, str], str] = {}
+        self._reasons: dict[object, str] = {}
+        self._kind_labels: dict[tuple[str, str], str] = {}
+        self._unsubscribed_why = ""
+
+    def _unsubscribe_url(self, planned: Planned) -> str:
+        key = (planned.address, planned.kind, planned.language)
+        url = self._tokens.get(key)
+        if url is None:
             token = links.unsubscribe_token(
-                organization_id=organization.id, email=planned.address, kind=planned.kind, language=planned.language
+                organization_id=self.organization.id,
+                email=planned.address,
+                kind=planned.kind,
+                language=planned.language,
             )
-            subject, text, html = content.render_email(
-                message=message,
-                organization_name=organization.name,
-                kind_label=str(Kind(planned.kind).label),
-                unsubscribe_url=links.unsubscribe_link(token),
-            )
-            payload: dict = {}
-        elif planned.channel == Channel.KAKAO:
-            text, variables = content.alimtalk_render(
-                template_text=planned.template.content,
-                message=message,
-                organization_name=organization.name,
-                name=planned.recipient_name,
-            )
-            payload = {"to": planned.destination, "template_id": planned.template.template_id, "variables": variables}
-            subject, html = message.subject, ""
-        else:
-            payload = content.webhook_payload(
-                message=message, kind=planned.kind, organization_slug=organization.slug, notification_id=None
-            )
-            if planned.channel in (Channel.SLACK, Channel.TEAMS):
-                payload["plain"] = content.plain_text(message)
-                payload["action_label"] = message.action_label
-            subject, text, html = message.subject, payload["text"], ""
-    with translation.override(organization.language):
-        reason = planned.reason()
-    row = Notification(
-        organization=organization,
-        kind=planned.kind,
-        channel=planned.channel,
-        subject_key=planned.subject_key,
-        slot=planned.slot,
-        recipient=planned.address,
-        recipient_name=planned.recipient_name[:200],
-        language=planned.language,
-        run_id=planned.run_id,
-        reason=reason,
-        subject_line=subject[:300],
-        body_text=text,
-        body_html=html,
-        payload=payload,
-        calendar=planned.calendar if planned.channel == Channel.EMAIL else "",
-        scheduled_for=planned.scheduled_for,
-        next_attempt_at=planned.scheduled_for,
-    )
-    if planned.unsubscribed:
-        row.status = Notification.Status.CANCELLED
-        with translation.override(organization.language):
-            row.last_error = _("Not sent: the recipient unsubscribed from this kind of message.")
-    return row
+            url = self._tokens[key] = links.unsubscribe_link(token)
+        return url
+
+    def _kind_label(self, kind: str) -> str:
+        key = (kind, translation.get_language())
+        label = self._kind_labels.get(key)
+        if label is None:
+            label = self._kind_labels[key] = str(Kind(kind).label)
+        return label
+
+    def _reason(self, planned: Planned) -> str:
+        # Rules share one reason callable among the rows of an occasion (a milestone and day);
+        # the dict keeps each callable alive, so no key is ever another's reused id.
+        try:
+            reason = self._reasons.get(planned.reason)
+        except TypeError:  # not hashable
+            reason = None
+        if reason is None:
+            with translation.override(self.organization.language):
+                reason = planned.reason()
+            with contextlib.suppress(TypeError):
+                self._reasons[planned.reason] = reason
+        return reason
+
+    def row(self, planned: Planned) -> dict:
+        """The outbox row of ``planned``: field attnames and values."""
+        organization = self.organization
+        with translation.override(planned.language):
+            message = planned.build()
+            if planned.channel == Channel.EMAIL:
+                subject, text, html = self.emails.render(
+                    message=message,
+                    organization_name=organization.name,
+                    kind_label=self._kind_label(planned.kind),
+                    unsubscribe_url=self._unsubscribe_url(planned),
+                )
+                payload: dict = {}
+            elif planned.channel == Channel.KAKAO:
+                text, variables = content.alimtalk_render(
+                    template_text=planned.template.content,
+                    message=message,
+                    organization_name=organization.name,
+                    name=planned.recipient_name,
+                )
+                payload = {
+                    "to": planned.destination,
+                    "template_id": planned.template.template_id,
+                    "variables": variables,
+                }
+                subject, html = message.subject, ""
+            else:
+                payload = content.webhook_payload(
+                    message=message, kind=planned.kind, organization_slug=organization.slug, notification_id=None
+                )
+                if planned.channel in (Channel.SLACK, Channel.TEAMS):
+                    payload["plain"] = content.plain_text(message)
+                    payload["action_label"] = message.action_label
+                subject, text, html = message.subject, payload["text"], ""
+        row = {
+            "organization_id": organization.id,
+            "kind": planned.kind,
+            "channel": planned.channel,
+            "subject_key": planned.subject_key,
+            "slot": planned.slot,
+            "recipient": planned.address,
+            "recipient_name": planned.recipient_name[:200],
+            "language": planned.language,
+            "run_id": planned.run_id,
+            "reason": self._reason(planned),
+            "subject_line": subject[:300],
+            "body_text": text,
+            "body_html": html,
+            "payload": payload,
+            "calendar": planned.calendar if planned.channel == Channel.EMAIL else "",
+            "scheduled_for": planned.scheduled_for,
+            "next_attempt_at": planned.scheduled_for,
+        }
+        if planned.unsubscribed:
+            if not self._unsubscribed_why:
+                with translation.override(organization.language):
+                    self._unsubscribed_why = _("Not sent: the recipient unsubscribed from this kind of message.")
+            row["status"] = Notification.Status.CANCELLED
+            row["last_error"] = self._unsubscribed_why
+        return row
+
+
+#: Rows per INSERT of planning: fewer, wider statements (26 columns: 26,000 parameters, below
+#: PostgreSQL's 65,535).
+PLAN_INSERT_BATCH = 1000
+
+
+def _insert_new_rows(organization: Organization, rows: list[dict]) -> int:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` of outbox rows (field attnames → values); how many were new.
+
+    What ``TenantQuerySet.insert_new`` does, without a model instance per row and, on
+    PostgreSQL, with the values bound by the server (one ``VALUES`` list per batch):
+    Django's client-side binding quotes every rendered body in Python, which cost as much
+    as rendering. Defaults, timestamps and the JSON payload are prepared as the model
+    would; the rows are the organization's own (planning made them for it). Other
+    databases take ``insert_new``.
+    """
+    if not rows:
+        return 0
+    if any(row["organization_id"] != organization.id for row in rows):
+        raise ValueError("outbox rows of another organization")
+    if db_connection.vendor != "postgresql":
+        objects = [Notification(**row) for row in rows]
+        inserted = Notification.objects.for_organization(organization).insert_new(objects, batch_size=PLAN_INSERT_BATCH)
+        return len(inserted)
+    meta = Notification._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    now = timezone.now()
+    base: dict = {}
+    required = set()
+    for field in fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            base[field.attname] = now
+            continue
+        base[field.attname] = field.get_default()  # the default, else None or "" as the model gives
+        if not (field.has_default() or field.null or field.blank):
+            required.add(field.attname)
+    missing = required - rows[0].keys()
+    if missing:
+        raise ValueError(f"outbox rows need {sorted(missing)}")
+    json_fields = {f.attname: f for f in fields if f.get_internal_type() == "JSONField"}
+    columns = ", ".join(db_connection.ops.quote_name(f.column) for f in fields)
+    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    table = db_connection.ops.quote_name(meta.db_table)
+    names = [f.attname for f in fields]
+    created = 0
+    db_connection.ensure_connection()
+    # Django's own cursor wrapper (query logging, execute wrappers) around a server-binding cursor
+    # of the same connection, hence the same transaction and row-level-security context.
+    with server_binding_cursor(db_connection) as cursor:
+        for start in range(0, len(rows), PLAN_INSERT_BATCH):
+            chunk = rows[start : start + PLAN_INSERT_BATCH]
+            params: list = []
+            for row in chunk:
+                values = {**base, **row}
+                for name, field in json_fields.items():
+                    values[name] = field.get_db_prep_save(values[name], db_connection)
+                params.extend(values[name] for name in names)
+            # Only the model's own table and column names and placeholders go into the text; values are bound.
+            statement = f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholder] * len(chunk))} "  # noqa: S608
+            cursor.execute(statement + "ON CONFLICT DO NOTHING RETURNING id", params)
+            created += len(cursor.fetchall())
+    return created
+
+
+def _write_new(organization: Organization, planned: list[Planned], existing: set) -> int:
+    """Render the planned messages whose key is not in the outbox and insert them; return how many were new.
+
+    The insert ignores conflicts with a concurrent writer (which then counts its own).
+    """
+    rendering = _Rendering(organization)
+    with links.shared_participant_links():
+        new_rows = [rendering.row(p) for p in planned if p.key not in existing]
+    return _insert_new_rows(organization, new_rows)
 
 
 @transaction.atomic
@@ -204,14 +335,12 @@ def notifications_plan(
         slots={p.slot for p in planned},
         subject_keys={p.subject_key for p in planned},
     )
-    new_rows = [_rendered_row(organization, p) for p in planned if p.key not in existing]
-    if not new_rows:
-        return 0
     # What this planner itself inserted: a concurrent planner's rows are its own to report.
-    created = len(Notification.objects.for_organization(organization).insert_new(new_rows))
+    created = _write_new(organization, planned, existing)
+    if not created:
+        return 0
     logger.info("planned %s reminders for organization %s", created, organization.id)
-    if created:
-        enqueue_relay(organization_id=organization.id)
+    enqueue_relay(organization_id=organization.id)
     return created
 
 
@@ -287,10 +416,7 @@ def lost_link_send(*, organization: Organization, email: str, now: datetime.date
     existing = selectors.existing_keys(
         organization=organization, slots={slot}, subject_keys={p.subject_key for p in planned}
     )
-    new_rows = [_rendered_row(organization, p) for p in planned if p.key not in existing]
-    if not new_rows:
-        return 0
-    created = len(Notification.objects.for_organization(organization).insert_new(new_rows))
+    created = _write_new(organization, planned, existing)
     if created:
         enqueue_relay(organization_id=organization.id)
     return created
@@ -310,10 +436,7 @@ def notifications_queue(*, organization: Organization, planned: list[Planned]) -
         slots={p.slot for p in planned},
         subject_keys={p.subject_key for p in planned},
     )
-    new_rows = [_rendered_row(organization, p) for p in planned if p.key not in existing]
-    if not new_rows:
-        return 0
-    created = len(Notification.objects.for_organization(organization).insert_new(new_rows))
+    created = _write_new(organization, planned, existing)
     if created:
         enqueue_relay(organization_id=organization.id)
     return created
@@ -377,17 +500,22 @@ def notifications_preview(
     return rows
 
 
-def ring_relay(*, organization_id: int, countdown: float | None = None) -> bool:
+def ring_relay(*, organization_id: int, countdown: float | None = None, fan_out: bool = False) -> bool:
     """Enqueue one relay of an organization now, retrying the broker briefly; False when it is down.
 
+    ``fan_out``: a doorbell (planning, beat, a starting worker) rather than a relay's own
+    follow-up; such a relay rings helpers when it finds a backlog (:func:`relay_helpers_ring`).
     A lost doorbell loses nothing: the rows are in the database and beat relays due
     rows every minute.
     """
     from notifications.tasks import relay_organization
 
+    kwargs: dict = {"organization_id": organization_id}
+    if fan_out:
+        kwargs["fan_out"] = True
     try:
         relay_organization.apply_async(
-            kwargs={"organization_id": organization_id},
+            kwargs=kwargs,
             countdown=countdown,
             retry=True,
             retry_policy={"max_retries": 4, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2},
@@ -400,7 +528,39 @@ def ring_relay(*, organization_id: int, countdown: float | None = None) -> bool:
 
 def enqueue_relay(*, organization_id: int, countdown: int | None = None) -> None:
     """Ring the relay's doorbell once the current transaction commits."""
-    rls.after_commit(lambda: ring_relay(organization_id=organization_id, countdown=countdown))
+    rls.after_commit(lambda: ring_relay(organization_id=organization_id, countdown=countdown, fan_out=True))
+
+
+#: Relays of one organization that a doorbell sets going at most when a backlog waits
+#: (itself, its follow-up and helpers): every worker process can take one, each claims its
+#: own rows (``SKIP LOCKED``). ``NOTIFICATIONS_RELAY_FAN_OUT`` overrides it; 1 relays one batch at a time.
+RELAY_FAN_OUT = 4
+
+
+def relay_fan_out() -> int:
+    return max(1, int(getattr(django_settings, "NOTIFICATIONS_RELAY_FAN_OUT", RELAY_FAN_OUT)))
+
+
+def relay_helpers_ring(*, organization: Organization, limit: int = RELAY_BATCH_SIZE) -> int:
+    """Ring extra relays for the backlog left after a doorbell's first batch; return how many.
+
+    The relay that a doorbell started sends one batch and rings its follow-up
+    (``more_due``); a backlog of more batches than that gets up to
+    :func:`relay_fan_out` relays in all, so that several workers send at once. Helpers
+    and follow-ups never ring helpers themselves: one doorbell, a bounded number of
+    relays. Exactly once holds as before: each row is claimed by one relay
+    (``SELECT ... FOR UPDATE SKIP LOCKED``, committed before it is sent).
+    """
+    wanted = relay_fan_out() - 1  # beside the follow-up
+    if wanted <= 0:
+        return 0
+    with rls.organization_context(organization.id):
+        backlog = _due(organization, timezone.now()).order_by()[: (wanted + 1) * limit].count()
+    helpers = min(wanted, -(-backlog // limit) - 1)  # the follow-up takes the first batch
+    rung = 0
+    for _index in range(helpers):
+        rung += ring_relay(organization_id=organization.id)
+    return rung
 
 
 # --- Relaying ---------------------------------------------------------------------------

@@ -6,7 +6,9 @@ Beat (in UTC, see ``CELERY_BEAT_SCHEDULE``) runs two fan-out tasks:
   organization; planning is idempotent, so a second beat started by mistake only
   repeats work that creates nothing;
 * ``notifications.relay_all_organizations`` every minute: one relay per organization
-  with due rows; relays skip each other's rows (``SKIP LOCKED``).
+  with due rows; relays skip each other's rows (``SKIP LOCKED``), so a backlog of
+  several batches fans out to helpers that other workers take
+  (``services.relay_helpers_ring``).
 
 Retries of the tasks themselves (a database hiccup) back off below the broker's
 visibility timeout; retries of deliveries live in the outbox rows.
@@ -89,18 +91,26 @@ def relay_all_organizations() -> int:
             now=timezone.now(), lease=services.sending_lease()
         )
     for organization_id in organization_ids:
-        relay_organization.delay(organization_id=organization_id)
+        relay_organization.delay(organization_id=organization_id, fan_out=True)
     return len(organization_ids)
 
 
 @shared_task(name="notifications.relay_organization", base=OwnTransactionsTask, ignore_result=True, **TASK_RETRY)
-def relay_organization(*, organization_id: int) -> dict:
+def relay_organization(*, organization_id: int, fan_out: bool = False) -> dict:
+    """One batch of the organization's due rows; more due: ring the follow-up.
+
+    ``fan_out`` (a doorbell: planning, beat, a starting worker): a backlog of more than
+    the follow-up's batch also gets helpers, one relay per worker that may take one
+    (``services.relay_helpers_ring``). Follow-ups and helpers do not fan out again.
+    """
     organization = _organization(organization_id)
     if organization is None:
         return {}
     result = services.notification_relay(organization=organization)
     if result.more_due:
         services.ring_relay(organization_id=organization_id)
+        if fan_out:
+            services.relay_helpers_ring(organization=organization)
     elif result.retry_in_seconds:
         # Wake up for a retry, a probe or a lease instead of waiting for beat; the
         # countdown stays below the visibility timeout (see services.retry_delay_seconds).

@@ -25,7 +25,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.audit import audit_record_bulk, server_binding_cursor
+from core.audit import audit_record_bulk
+from core.db import server_binding_cursor
 from core.events import events_subscribed
 from core.tenancy import require_same_organization
 from programs import selectors, services
@@ -484,7 +485,7 @@ def _insert_new(model, objects: list, *, fields: tuple[str, ...], now) -> None:
     """INSERT new rows as ``bulk_create`` would (ids, ``created_at`` / ``updated_at`` set on each object).
 
     On PostgreSQL one ``INSERT ... SELECT FROM unnest() RETURNING id`` per batch, its
-    arrays bound server-side in binary (``core.audit.server_binding_cursor``): Django's
+    arrays bound server-side in binary (``core.db.server_binding_cursor``): Django's
     ``bulk_create`` quotes each value of its ``UNNEST`` arrays into the SQL text in
     Python, the largest single cost of the import. The values are taken as the import
     set them (text, ids, lists), JSON serialised with the field's encoder; the rows come

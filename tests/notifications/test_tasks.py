@@ -193,3 +193,44 @@ def test_more_due_rows_ring_the_relay_again(organization, always_open_settings, 
     monkeypatch.setattr(services, "ring_relay", lambda **kwargs: rung.append(kwargs))
     assert tasks.relay_organization.delay(organization_id=organization.id).get()["sent"] == services.RELAY_BATCH_SIZE
     assert rung == [{"organization_id": organization.id}]
+
+
+def test_a_doorbell_with_a_backlog_rings_helpers_for_other_workers_and_follow_ups_do_not(
+    organization, always_open_settings, monkeypatch, settings
+):
+    settings.NOTIFICATIONS_RELAY_FAN_OUT = 3
+    batch = services.RELAY_BATCH_SIZE
+    for index in range(5 * batch):
+        NotificationFactory(organization=organization, recipient=f"f{index}@startup.test")
+    rung = []
+    monkeypatch.setattr(services, "ring_relay", lambda **kwargs: rung.append(kwargs) or True)
+
+    # A follow-up (or a helper) sends its batch and rings one follow-up, nothing more.
+    assert tasks.relay_organization.delay(organization_id=organization.id).get()["sent"] == batch
+    assert rung == [{"organization_id": organization.id}]
+
+    # A doorbell (planning, beat, a starting worker) with four batches left: the follow-up and two helpers.
+    rung.clear()
+    assert tasks.relay_organization.delay(organization_id=organization.id, fan_out=True).get()["sent"] == batch
+    assert rung == [{"organization_id": organization.id}] * 3
+
+    # No more helpers than batches left: one batch left is the follow-up's alone.
+    pending = list(
+        Notification.objects.for_organization(organization).filter(status="pending").values_list("id", flat=True)
+    )
+    Notification.objects.for_organization(organization).filter(id__in=pending[: len(pending) - batch - 1]).update(
+        status="cancelled"
+    )
+    rung.clear()
+    assert tasks.relay_organization.delay(organization_id=organization.id, fan_out=True).get()["sent"] == batch
+    assert rung == [{"organization_id": organization.id}]
+
+
+def test_doorbells_ask_for_a_fan_out(organization, always_open_settings, monkeypatch):
+    NotificationFactory(organization=organization)
+    calls = []
+    monkeypatch.setattr(tasks.relay_organization, "apply_async", lambda *args, **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(tasks.relay_organization, "delay", lambda **kwargs: calls.append({"kwargs": kwargs}))
+    assert services.ring_relay(organization_id=organization.id, fan_out=True)
+    assert tasks.relay_all_organizations.delay().get() == 1
+    assert [call["kwargs"] for call in calls] == [{"organization_id": organization.id, "fan_out": True}] * 2
