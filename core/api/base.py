@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
 from functools import cached_property
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from core import rls, selectors, services
@@ -170,7 +171,24 @@ class TenantViewSetMixin:
         lean_page = getattr(self, "_lean", None)
         if lean_page is not None and args and args[0] is lean_page[1] and kwargs.get("many"):
             return lean.LeanSerializer(*lean_page)
+        if args and isinstance(args[0], lean.LeanRow) and not kwargs.get("many") and "data" not in kwargs:
+            return args[0]
         return super().get_serializer(*args, **kwargs)
+
+    def _lean_retrieve(self) -> bool:
+        """Whether this GET of one row may be answered from a values() row (core.api.lean):
+        DRF's own ``retrieve`` (an override may need the instance) and no permission that
+        looks at the object."""
+        if not (self.lean_lists and getattr(self, "action", None) == "retrieve"):
+            return False
+        if not getattr(settings, "API_LEAN_LISTS", True):
+            return False
+        if inspect.unwrap(type(self).retrieve) is not mixins.RetrieveModelMixin.retrieve:
+            return False
+        return all(
+            type(permission).has_object_permission is BasePermission.has_object_permission
+            for permission in self.get_permissions()
+        )
 
     def safely_get_queryset(self, queryset):
         """Hook: refine the organization's queryset (select_related, filters)."""
@@ -210,6 +228,16 @@ class TenantViewSetMixin:
                 raise Http404
             if number is not None and not (0 < number < 2**63):
                 raise Http404
+        if self._lean_retrieve():
+            queryset = self.filter_queryset(self.get_queryset())
+            serializer_class = self.get_serializer_class()
+            plan = lean.lean_plan(serializer_class, serializer_class(context=self.get_serializer_context()), queryset)
+            if plan is not None:
+                values, formatted = lean.values_for(queryset, plan, self)
+                rows = list(values.filter(**{self.lookup_field: value})[:1])
+                if not rows:
+                    raise Http404
+                return lean.LeanRow(plan, rows[0], formatted)
         return super().get_object()
 
     def perform_destroy(self, instance):

@@ -235,6 +235,20 @@ def values_for(queryset, plan: LeanPlan, view) -> tuple[QuerySet, dict[str, str]
     return queryset.prefetch_related(None).values(*keys, **expressions), formatted
 
 
+class LeanRow:
+    """One row on the lean path (a GET of one object): what ``get_object()`` gives and
+    ``get_serializer(row)`` hands back, answering ``.data`` like the serializer."""
+
+    def __init__(self, plan: LeanPlan, row: dict, formatted: dict[str, str] | None = None):
+        self._plan = plan
+        self._row = row
+        self._formatted = formatted
+
+    @property
+    def data(self) -> dict:
+        return self._plan.rows([self._row], self._formatted)[0]
+
+
 class LeanSerializer:
     """What ``get_serializer(page, many=True)`` gives on the lean path: ``.data`` only."""
 

@@ -239,3 +239,41 @@ def test_postgresql_formats_datetimes_as_the_serializer_does(postgres, zone, db)
             assert cursor.fetchone()[0] == RFC3339DateTimeField().to_representation(moment), moment
         cursor.execute("SELECT app_rfc3339(NULL, %s)", [zone])
         assert cursor.fetchone()[0] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_detail_request_is_read_lean_and_answers_what_the_serializer_answers(
+    postgres, organization, other_organization, framework, api_key_for, key_client, settings
+):
+    # GET <endpoint>/<id>/ on DRF's own retrieve: one values() row, the same bytes, four statements;
+    # another organization's id and an unknown id are 404 on both paths.
+    from assessments.models import Assessment
+    from programs.models import Enrollment, Participant, Program, Run
+
+    _world(organization, other_organization)
+    _assessments_world(organization, other_organization, framework)
+    _key, plaintext = api_key_for(organization, scopes=["programs:read", "assessments:read"])
+    client = key_client(plaintext)
+    base = f"/api/v1/orgs/{organization.slug}"
+    for endpoint, model in (
+        ("runs", Run),
+        ("enrollments", Enrollment),
+        ("participants", Participant),
+        ("programs", Program),
+        ("assessments", Assessment),
+    ):
+        own = model.objects.for_organization(organization).order_by("id").values_list("id", flat=True)
+        other = model.objects.for_organization(other_organization).values_list("id", flat=True).first()
+        for pk in (own[0], own[len(own) - 1]):
+            settings.API_LEAN_LISTS = True
+            statements = _statements(client, f"{base}/{endpoint}/{pk}/")
+            assert len(statements) == 4, (endpoint, statements)
+            lean = client.get(f"{base}/{endpoint}/{pk}/")
+            settings.API_LEAN_LISTS = False
+            ordinary = client.get(f"{base}/{endpoint}/{pk}/")
+            assert lean.status_code == ordinary.status_code == 200, endpoint
+            assert lean.content == ordinary.content, endpoint
+        for lean_on in (True, False):
+            settings.API_LEAN_LISTS = lean_on
+            assert client.get(f"{base}/{endpoint}/{other}/").status_code == 404, endpoint
+            assert client.get(f"{base}/{endpoint}/999999999/").status_code == 404, endpoint
