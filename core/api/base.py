@@ -160,10 +160,9 @@ class TenantViewSetMixin:
             serializer_class = self.get_serializer_class()
             plan = lean.lean_plan(serializer_class, serializer_class(context=self.get_serializer_context()), queryset)
             if plan is not None:
-                values, formatted = lean.values_for(queryset, plan, self)
-                page = super().paginate_queryset(values)
+                page = super().paginate_queryset(lean.values_for(queryset, plan, self))
                 if page is not None:
-                    self._lean = (plan, page, formatted)
+                    self._lean = (plan, page)
                 return page
         return super().paginate_queryset(queryset)
 
@@ -233,11 +232,10 @@ class TenantViewSetMixin:
             serializer_class = self.get_serializer_class()
             plan = lean.lean_plan(serializer_class, serializer_class(context=self.get_serializer_context()), queryset)
             if plan is not None:
-                values, formatted = lean.values_for(queryset, plan, self)
-                rows = list(values.filter(**{self.lookup_field: value})[:1])
+                rows = list(lean.values_for(queryset, plan, self).filter(**{self.lookup_field: value})[:1])
                 if not rows:
                     raise Http404
-                return lean.LeanRow(plan, rows[0], formatted)
+                return lean.LeanRow(plan, rows[0])
         return super().get_object()
 
     def perform_destroy(self, instance):

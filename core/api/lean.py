@@ -68,16 +68,12 @@ class LeanPlan:
     def keys(self) -> list[str]:
         return list(dict.fromkeys(column.key for column in self.columns))
 
-    def rows(self, rows: list[dict], formatted: dict[str, str] | None = None) -> list[dict]:
-        """The answer of each ``values()`` row; ``formatted`` maps a column's key to the row key
-        that already holds its answer (a datetime PostgreSQL formatted, :func:`values_for`)."""
+    def rows(self, rows: list[dict]) -> list[dict]:
+        """The answer of each ``values()`` row."""
         zone = timezone.get_current_timezone()  # once per page, not once per value
-        formatted = formatted or {}
         columns = []
         for column in self.columns:
-            if column.key in formatted:
-                columns.append((column.name, formatted[column.key], None))
-            elif column.convert is DATETIME:
+            if column.convert is DATETIME:
                 columns.append((column.name, column.key, _datetime_converter(zone)))
             else:
                 columns.append((column.name, column.key, column.convert))
@@ -197,22 +193,9 @@ def _expression_key(name: str) -> str:
     return f"lean_expression_{name}"
 
 
-class RFC3339(Func):
-    """A datetime column as :class:`RFC3339DateTimeField` answers it, in ``zone``, as text
-    (PostgreSQL's ``app_rfc3339()``, core/migrations/0005)."""
-
-    function = "app_rfc3339"
-    output_field = TextField()
-
-
-def values_for(queryset, plan: LeanPlan, view) -> tuple[QuerySet, dict[str, str]]:
-    """``queryset.values()`` of the plan's keys and of what the cursor pagination orders by.
-
-    Also returns which columns arrive already answered (for :meth:`LeanPlan.rows`): on
-    PostgreSQL, datetime columns are formatted by the database in the request's zone, so
-    psycopg reads text instead of parsing timestamps that Python would format again. The
-    serializer's ``lean_fields`` are read from its ``lean_expressions(organization)``.
-    """
+def values_for(queryset, plan: LeanPlan, view) -> QuerySet:
+    """``queryset.values()`` of the plan's keys and of what the cursor pagination orders by;
+    the serializer's ``lean_fields`` are read from its ``lean_expressions(organization)``."""
     ordering_keys = []
     paginator = getattr(view, "paginator", None)
     if paginator is not None and hasattr(paginator, "get_ordering"):
@@ -222,44 +205,35 @@ def values_for(queryset, plan: LeanPlan, view) -> tuple[QuerySet, dict[str, str]
     if getattr(serializer_class, "lean_fields", None):
         for name, expression in serializer_class.lean_expressions(view.organization).items():
             expressions[_expression_key(name)] = expression
-    formatted = {}
-    zone_name = getattr(timezone.get_current_timezone(), "key", None)
-    if connections[queryset.db].vendor == "postgresql" and zone_name:
-        for index, column in enumerate(plan.columns):
-            if column.convert is DATETIME and column.key not in formatted:
-                formatted[column.key] = f"lean_rfc3339_{index}"
-                expressions[formatted[column.key]] = RFC3339(F(column.key), Value(zone_name))
-    keys = [key for key in plan.keys if key not in formatted and key not in expressions]
+    keys = [key for key in plan.keys if key not in expressions]
     keys = list(dict.fromkeys([*keys, *ordering_keys]))
     # values() ignores select_related; prefetches would have nothing to attach to.
-    return queryset.prefetch_related(None).values(*keys, **expressions), formatted
+    return queryset.prefetch_related(None).values(*keys, **expressions)
 
 
 class LeanRow:
     """One row on the lean path (a GET of one object): what ``get_object()`` gives and
     ``get_serializer(row)`` hands back, answering ``.data`` like the serializer."""
 
-    def __init__(self, plan: LeanPlan, row: dict, formatted: dict[str, str] | None = None):
+    def __init__(self, plan: LeanPlan, row: dict):
         self._plan = plan
         self._row = row
-        self._formatted = formatted
 
     @property
     def data(self) -> dict:
-        return self._plan.rows([self._row], self._formatted)[0]
+        return self._plan.rows([self._row])[0]
 
 
 class LeanSerializer:
     """What ``get_serializer(page, many=True)`` gives on the lean path: ``.data`` only."""
 
-    def __init__(self, plan: LeanPlan, rows: list[dict], formatted: dict[str, str] | None = None):
+    def __init__(self, plan: LeanPlan, rows: list[dict]):
         self._plan = plan
         self._rows = rows
-        self._formatted = formatted
 
     @property
     def data(self) -> list[dict]:
-        return self._plan.rows(self._rows, self._formatted)
+        return self._plan.rows(self._rows)
 
 
 # --- Helpers for a serializer's ``lean_fields`` (PostgreSQL only; SQLite keeps the ordinary path).

@@ -206,41 +206,6 @@ def test_assessments_are_read_lean_with_their_evidence_in_the_page_statement(
     assert {o["note"] for row in results for o in row["observations"]} <= own
 
 
-@pytest.mark.parametrize(
-    "zone",
-    ["Asia/Seoul", "UTC", "America/New_York", "Asia/Kolkata", "Pacific/Chatham", "Europe/London", "America/St_Johns"],
-)
-def test_postgresql_formats_datetimes_as_the_serializer_does(postgres, zone, db):
-    # app_rfc3339() (core/migrations/0005) answers what RFC3339DateTimeField answers: local time,
-    # microseconds only when there are any, +HH:MM or Z, UTC for an offset with seconds (1900 Seoul).
-    import datetime
-    import zoneinfo
-
-    from django.utils import timezone
-
-    from core.api.serializers import RFC3339DateTimeField
-
-    utc = datetime.UTC
-    moments = [
-        datetime.datetime(2026, 12, 1, 10, 0, tzinfo=utc),
-        datetime.datetime(2026, 12, 1, 10, 0, 0, 1, tzinfo=utc),
-        datetime.datetime(2026, 12, 1, 23, 59, 59, 999999, tzinfo=utc),
-        datetime.datetime(2026, 3, 8, 6, 59, 59, 500000, tzinfo=utc),  # New York's spring gap
-        datetime.datetime(2026, 3, 8, 7, 0, tzinfo=utc),
-        datetime.datetime(2026, 11, 1, 5, 30, tzinfo=utc),  # New York's fall overlap
-        datetime.datetime(2026, 6, 1, 0, 0, tzinfo=utc),
-        datetime.datetime(1900, 1, 1, 0, 0, tzinfo=utc),  # local mean time: offsets with seconds
-        datetime.datetime(1, 1, 2, 0, 0, tzinfo=utc),
-        datetime.datetime(2099, 12, 31, 23, 0, 0, 120000, tzinfo=utc),
-    ]
-    with timezone.override(zoneinfo.ZoneInfo(zone)), connection.cursor() as cursor:
-        for moment in moments:
-            cursor.execute("SELECT app_rfc3339(%s, %s)", [moment, zone])
-            assert cursor.fetchone()[0] == RFC3339DateTimeField().to_representation(moment), moment
-        cursor.execute("SELECT app_rfc3339(NULL, %s)", [zone])
-        assert cursor.fetchone()[0] is None
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_detail_request_is_read_lean_and_answers_what_the_serializer_answers(
     postgres, organization, other_organization, framework, api_key_for, key_client, settings
