@@ -286,7 +286,6 @@ def _insert_new_rows(organization: Organization, rows: list[dict]) -> int:
     table = db_connection.ops.quote_name(meta.db_table)
     names = [f.attname for f in fields]
     created = 0
-    db_connection.ensure_connection()
     # Django's own cursor wrapper (query logging, execute wrappers) around a server-binding cursor
     # of the same connection, hence the same transaction and row-level-security context.
     with server_binding_cursor(db_connection) as cursor:

@@ -14,6 +14,7 @@ from assessments.models import Assessment
 from assessments.services import assessment_submit
 from programs.admin.base import CappedCountPaginator
 from tests.factories.programs import EnrollmentFactory, MentorAssignmentFactory, ProgramsMentorFactory
+from tests.fixtures.database import page_plan
 
 URL = "/admin/assessments/assessment/"
 ADMIN = AssessmentAdmin
@@ -65,12 +66,6 @@ def test_the_list_makes_the_same_queries_for_few_or_many_assessments_of_every_ki
 def test_the_page_is_read_in_index_order(pm_admin, run, open_window, levels, program_manager):
     _assess(run, open_window, levels, program_manager, 1)
     _response, queries = _page(pm_admin)
-    table = Assessment._meta.db_table
-    page = next(q for q in queries if q.startswith("SELECT") and f'FROM "{table}"' in q and "ORDER BY" in q)
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + page)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-        cursor.execute("SET LOCAL enable_seqscan = on")
+    plan = page_plan(queries, Assessment)
     assert "assessment_org_submitted" in plan, plan
     assert "Sort" not in plan, plan

@@ -18,6 +18,7 @@ from notifications.models import Notification
 from programs.admin.base import CappedCountPaginator
 from tests.factories.notifications import NotificationFactory
 from tests.factories.programs import RunFactory
+from tests.fixtures.database import page_plan
 
 CHANGELIST = "admin:notifications_notification_changelist"
 ADMIN = NotificationAdmin
@@ -87,12 +88,6 @@ def test_the_outbox_page_is_read_in_index_order(organization, pm_client):
     run = RunFactory(program__organization=organization)
     _rows(organization, 3, run)
     _response, queries = _outbox(pm_client)
-    table = Notification._meta.db_table
-    page = next(q for q in queries if q.startswith("SELECT") and f'FROM "{table}"' in q and "ORDER BY" in q)
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + page)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-        cursor.execute("SET LOCAL enable_seqscan = on")
+    plan = page_plan(queries, Notification)
     assert "notification_org_scheduled" in plan, plan
     assert "Sort" not in plan, plan
