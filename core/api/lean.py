@@ -122,7 +122,53 @@ def _values_key(model, source_attrs: list[str], field, annotations) -> str | Non
     return "__".join(source_attrs)
 
 
-def _converter(field) -> Callable | object | None:
+def _model_field(model, key: str):
+    """The model field a ``values()`` key reads (``run__name``), or None (an annotation)."""
+    current, found = model, None
+    for part in key.split("__"):
+        try:
+            found = current._meta.get_field(part)
+        except FieldDoesNotExist:
+            return None
+        current = found.related_model if found.is_relation else current
+    return found
+
+
+# DRF fields whose to_representation is a builtin applied to the value (fields.py):
+# CharField is str(value), IntegerField int(value).
+_BUILTIN = {serializers.CharField: str, serializers.IntegerField: int}
+_TEXT_COLUMNS = ("CharField", "TextField", "SlugField", "EmailField", "URLField")
+
+
+def _plain_converter(field, model_field) -> Callable | None | object:
+    """A cheaper convert with the same answer for the column's values, or ``_ORDINARY``."""
+    kind = type(field)
+    if kind in _BUILTIN:
+        return _BUILTIN[kind]
+    internal = model_field.get_internal_type() if model_field is not None and not model_field.is_relation else ""
+    iso_dates = str(getattr(field, "format", api_settings.DATE_FORMAT)).lower() == ISO_8601
+    if kind is serializers.DateField and internal == "DateField" and iso_dates:
+        return datetime.date.isoformat  # a date is never falsy; DRF answers value.isoformat()
+    # A text column's values are str; with choices that map each string to itself DRF
+    # answers choice_strings_to_values.get(value, value), the value itself.
+    if (
+        kind is serializers.ChoiceField
+        and internal in _TEXT_COLUMNS
+        and all(key == value for key, value in field.choice_strings_to_values.items())
+    ):
+        return None
+    if kind is serializers.BooleanField and internal == "BooleanField":
+        return None  # psycopg reads bool; DRF answers True / False for them
+    return _ORDINARY
+
+
+_ORDINARY = object()
+
+
+def _converter(field, model_field=None) -> Callable | object | None:
+    plain = _plain_converter(field, model_field)
+    if plain is not _ORDINARY:
+        return plain
     if (
         type(field) is RFC3339DateTimeField
         and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601
@@ -176,7 +222,9 @@ def _build(serializer_class, serializer, model, annotations) -> LeanPlan | None:
         if key is None:
             return None
         try:
-            columns.append(LeanColumn(name=field.field_name, key=key, convert=_converter(field)))
+            columns.append(
+                LeanColumn(name=field.field_name, key=key, convert=_converter(field, _model_field(model, key)))
+            )
         except ValueError:
             return None
     return LeanPlan(columns=tuple(columns))

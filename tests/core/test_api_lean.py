@@ -242,3 +242,42 @@ def test_a_detail_request_is_read_lean_and_answers_what_the_serializer_answers(
             settings.API_LEAN_LISTS = lean_on
             assert client.get(f"{base}/{endpoint}/{other}/").status_code == 404, endpoint
             assert client.get(f"{base}/{endpoint}/999999999/").status_code == 404, endpoint
+
+
+def test_the_plain_converters_answer_what_the_fields_answer():
+    # The lean plan replaces some fields' to_representation by a builtin (core.api.lean);
+    # for the values such a column holds, the answer is the field's own.
+    import datetime
+
+    from rest_framework import serializers
+
+    from core.api.lean import _converter
+    from programs.models import Enrollment, Run
+
+    cases = [
+        (serializers.CharField(), Run._meta.get_field("name"), ["", "이름 <b>&", "x" * 300]),
+        (serializers.IntegerField(), Run._meta.get_field("checkin_cadence_days"), [0, 7, 2**40]),
+        (
+            serializers.DateField(),
+            Run._meta.get_field("starts_on"),
+            [datetime.date(2026, 12, 4), datetime.date(1, 1, 1)],
+        ),
+        (
+            serializers.ChoiceField(choices=Enrollment.Status.choices),
+            Enrollment._meta.get_field("status"),
+            [*Enrollment.Status.values, "", "not-a-choice"],
+        ),
+        (serializers.BooleanField(), Run._meta.get_field("skip_non_working_days"), [True, False]),
+    ]
+    for field, model_field, values in cases:
+        convert = _converter(field, model_field)
+        assert convert is not field.to_representation, field  # a plain one was chosen
+        for value in values:
+            answer = value if convert is None else convert(value)
+            assert answer == field.to_representation(value) and type(answer) is type(field.to_representation(value))
+    # Choices that answer another value than the stored one keep the field's own conversion.
+    mapped = serializers.ChoiceField(choices=[(1, "one"), (2, "two")])
+    assert _converter(mapped, Run._meta.get_field("checkin_cadence_days")) == mapped.to_representation
+    # A date format other than ISO 8601 keeps the field's own conversion.
+    formatted = serializers.DateField(format="%d.%m.%Y")
+    assert _converter(formatted, Run._meta.get_field("starts_on")) == formatted.to_representation
