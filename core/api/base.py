@@ -20,7 +20,7 @@ from core.api import extensions, lean
 from core.api.filters import BOOLEAN_MESSAGE, query_boolean
 from core.api.parsers import ApiJSONParser
 from core.api.permissions import OrganizationRolePermission, api_key_of
-from core.api.renderers import api_renderer_classes
+from core.api.renderers import NATIVE_DATETIMES, api_renderer_classes
 from core.models import ArchivableTenantModel
 
 _SEALED = ("get_queryset", "get_object", "get_permissions", "initial")
@@ -166,6 +166,12 @@ class TenantViewSetMixin:
                 return page
         return super().paginate_queryset(queryset)
 
+    def get_renderer_context(self):
+        context = super().get_renderer_context()
+        # A lean answer hands its datetimes to the renderer (core.api.lean, core.api.renderers).
+        context[NATIVE_DATETIMES] = getattr(self, "_lean", None) is not None or getattr(self, "_lean_row", False)
+        return context
+
     def get_serializer(self, *args, **kwargs):
         lean_page = getattr(self, "_lean", None)
         if lean_page is not None and args and args[0] is lean_page[1] and kwargs.get("many"):
@@ -235,6 +241,7 @@ class TenantViewSetMixin:
                 rows = list(lean.values_for(queryset, plan, self).filter(**{self.lookup_field: value})[:1])
                 if not rows:
                     raise Http404
+                self._lean_row = True
                 return lean.LeanRow(plan, rows[0])
         return super().get_object()
 

@@ -17,6 +17,7 @@ nested or to-many field, a ``source`` that is a property, its own
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,10 +38,40 @@ DATETIME = object()
 _MINUTE = datetime.timedelta(minutes=1)
 
 
-def _datetime_converter(zone) -> Callable:
-    """:class:`RFC3339DateTimeField`'s answer for aware datetimes, with the zone looked up once."""
+_WEEK = datetime.timedelta(weeks=1)
 
-    def convert(value):
+
+@functools.lru_cache(maxsize=64)
+def whole_minute_offsets_from(zone) -> datetime.datetime:
+    """An instant from which every offset of ``zone`` is a whole number of minutes.
+
+    Before standard time, zones kept local mean time (``Asia/Seoul`` until 1908:
+    ``+08:27:52``); RFC 3339 cannot write such an offset (:class:`RFC3339DateTimeField`
+    answers UTC for those instants). Found once per zone by looking at it every week from
+    1850 to 1990; the time-zone database has no such offset after 1972.
+    """
+    instant = datetime.datetime(1850, 1, 1, tzinfo=datetime.UTC)
+    last = datetime.datetime(1990, 1, 1, tzinfo=datetime.UTC)
+    since = instant
+    while instant < last:
+        offset = instant.astimezone(zone).utcoffset()
+        if offset is not None and offset % _MINUTE:
+            since = instant + _WEEK
+        instant += _WEEK
+    return since
+
+
+def _datetime_converter(zone) -> Callable:
+    """:class:`RFC3339DateTimeField`'s answer for aware datetimes, with the zone looked up once.
+
+    From :func:`whole_minute_offsets_from` on, the answer is the datetime in ``zone``, which
+    the renderer writes as DRF would (orjson, ``Z`` for UTC: ``native_datetimes`` in the
+    renderer context, see ``core.api.renderers``); earlier instants and naive values take
+    the field's own path and answer text.
+    """
+    since = whole_minute_offsets_from(zone)
+
+    def exact(value):
         if not isinstance(value, datetime.datetime) or timezone.is_naive(value):
             return RFC3339DateTimeField().to_representation(value)
         local = value.astimezone(zone)
@@ -49,6 +80,14 @@ def _datetime_converter(zone) -> Callable:
             local = value.astimezone(datetime.UTC)
         text = local.isoformat()
         return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    def convert(value):
+        try:
+            if value >= since:
+                return value.astimezone(zone)
+        except TypeError:  # naive, or not a datetime
+            pass
+        return exact(value)
 
     return convert
 

@@ -281,3 +281,64 @@ def test_the_plain_converters_answer_what_the_fields_answer():
     # A date format other than ISO 8601 keeps the field's own conversion.
     formatted = serializers.DateField(format="%d.%m.%Y")
     assert _converter(formatted, Run._meta.get_field("starts_on")) == formatted.to_representation
+
+
+@pytest.mark.parametrize("zone", ["Asia/Seoul", "UTC", "America/St_Johns"])
+def test_datetimes_are_written_as_the_serializer_writes_them_in_every_zone(
+    postgres, organization, other_organization, api_key_for, key_client, settings, zone
+):
+    # The lean path hands datetimes to orjson (core.api.renderers NATIVE_DATETIMES) from the
+    # instant on which the zone's offsets are whole minutes; before it (local mean time,
+    # Seoul +08:27:52 until 1908) the field's own answer (UTC). Bytes equal either way.
+    import datetime
+
+    from programs.models import Enrollment
+
+    settings.TIME_ZONE = zone
+    run = _world(organization, other_organization)
+    instants = [
+        datetime.datetime(1900, 1, 1, 12, 0, tzinfo=datetime.UTC),  # LMT in Seoul and St. John's
+        datetime.datetime(1908, 3, 31, 15, 30, tzinfo=datetime.UTC),
+        datetime.datetime(1908, 4, 1, 0, 0, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 12, 4, 9, 0, tzinfo=datetime.UTC),  # no microseconds
+        datetime.datetime(2026, 7, 1, 23, 59, 59, 999999, tzinfo=datetime.UTC),  # daylight time in St. John's
+    ]
+    ids = list(Enrollment.objects.for_organization(organization).filter(run=run).order_by("-id")[: len(instants)])
+    for enrollment, instant in zip(ids, instants, strict=True):
+        Enrollment.objects.for_organization(organization).filter(pk=enrollment.pk).update(last_contact_at=instant)
+    _key, plaintext = api_key_for(organization, scopes=["programs:read"])
+    client = key_client(plaintext)
+    for url in (
+        f"/api/v1/orgs/{organization.slug}/enrollments/?page_size=10",
+        f"/api/v1/orgs/{organization.slug}/enrollments/{ids[0].pk}/",
+    ):
+        settings.API_LEAN_LISTS = True
+        lean = client.get(url)
+        settings.API_LEAN_LISTS = False
+        ordinary = client.get(url)
+        assert lean.status_code == ordinary.status_code == 200
+        assert lean.content == ordinary.content, url
+    base = f"/api/v1/orgs/{organization.slug}/enrollments"
+    written = [client.get(f"{base}/{enrollment.pk}/").json()["last_contact_at"] for enrollment in ids]
+    # Local mean time in Seoul (+08:27:52) and St. John's (-03:30:52, until 1935) is answered in UTC.
+    assert written[0] == "1900-01-01T12:00:00Z"
+    assert written[3] == {"UTC": "2026-12-04T09:00:00Z", "Asia/Seoul": "2026-12-04T18:00:00+09:00"}.get(
+        zone, "2026-12-04T05:30:00-03:30"
+    )
+    assert written[4].endswith(".999999" + {"UTC": "Z", "Asia/Seoul": "+09:00"}.get(zone, "-02:30"))
+
+
+def test_the_zone_s_whole_minute_offsets_start_after_local_mean_time():
+    import datetime
+    import zoneinfo
+
+    from core.api.lean import whole_minute_offsets_from
+
+    seoul = whole_minute_offsets_from(zoneinfo.ZoneInfo("Asia/Seoul"))
+    # Korea's local mean time (+08:27:52) ended on 1 April 1908.
+    assert (
+        datetime.datetime(1908, 3, 31, tzinfo=datetime.UTC)
+        < seoul
+        < datetime.datetime(1908, 4, 15, tzinfo=datetime.UTC)
+    )
+    assert whole_minute_offsets_from(datetime.UTC) == datetime.datetime(1850, 1, 1, tzinfo=datetime.UTC)
