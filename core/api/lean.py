@@ -174,29 +174,33 @@ def _model_field(model, key: str):
 
 
 # DRF fields whose to_representation is a builtin applied to the value (fields.py):
-# CharField is str(value), IntegerField int(value).
-_BUILTIN = {serializers.CharField: str, serializers.IntegerField: int}
+# CharField's is str(value), IntegerField's int(value). Subclasses that keep it count too
+# (``StrictCharField`` only checks input).
+_BUILTIN = {
+    serializers.CharField.to_representation: str,
+    serializers.IntegerField.to_representation: int,
+}
 _TEXT_COLUMNS = ("CharField", "TextField", "SlugField", "EmailField", "URLField")
 
 
 def _plain_converter(field, model_field) -> Callable | None | object:
     """A cheaper convert with the same answer for the column's values, or ``_ORDINARY``."""
-    kind = type(field)
-    if kind in _BUILTIN:
-        return _BUILTIN[kind]
+    method = type(field).to_representation
+    if method in _BUILTIN:
+        return _BUILTIN[method]
     internal = model_field.get_internal_type() if model_field is not None and not model_field.is_relation else ""
     iso_dates = str(getattr(field, "format", api_settings.DATE_FORMAT)).lower() == ISO_8601
-    if kind is serializers.DateField and internal == "DateField" and iso_dates:
+    if method is serializers.DateField.to_representation and internal == "DateField" and iso_dates:
         return datetime.date.isoformat  # a date is never falsy; DRF answers value.isoformat()
     # A text column's values are str; with choices that map each string to itself DRF
     # answers choice_strings_to_values.get(value, value), the value itself.
     if (
-        kind is serializers.ChoiceField
+        method is serializers.ChoiceField.to_representation
         and internal in _TEXT_COLUMNS
         and all(key == value for key, value in field.choice_strings_to_values.items())
     ):
         return None
-    if kind is serializers.BooleanField and internal == "BooleanField":
+    if method is serializers.BooleanField.to_representation and internal == "BooleanField":
         return None  # psycopg reads bool; DRF answers True / False for them
     return _ORDINARY
 

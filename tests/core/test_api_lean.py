@@ -252,6 +252,7 @@ def test_the_plain_converters_answer_what_the_fields_answer():
     from rest_framework import serializers
 
     from core.api.lean import _converter
+    from core.api.serializers import StrictCharField
     from programs.models import Enrollment, Run
 
     cases = [
@@ -268,6 +269,7 @@ def test_the_plain_converters_answer_what_the_fields_answer():
             [*Enrollment.Status.values, "", "not-a-choice"],
         ),
         (serializers.BooleanField(), Run._meta.get_field("skip_non_working_days"), [True, False]),
+        (StrictCharField(), Run._meta.get_field("name"), ["", "이름"]),  # a subclass that keeps the conversion
     ]
     for field, model_field, values in cases:
         convert = _converter(field, model_field)
@@ -281,6 +283,13 @@ def test_the_plain_converters_answer_what_the_fields_answer():
     # A date format other than ISO 8601 keeps the field's own conversion.
     formatted = serializers.DateField(format="%d.%m.%Y")
     assert _converter(formatted, Run._meta.get_field("starts_on")) == formatted.to_representation
+
+    class Shouting(serializers.CharField):
+        def to_representation(self, value):
+            return str(value).upper()
+
+    shouting = Shouting()
+    assert _converter(shouting, Run._meta.get_field("name")) == shouting.to_representation
 
 
 @pytest.mark.parametrize("zone", ["Asia/Seoul", "UTC", "America/St_Johns"])
