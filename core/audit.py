@@ -58,7 +58,7 @@ from django.db import models
 from django.db.models.signals import post_delete, post_init, post_save
 
 from core import rls
-from core.db import server_binding_cursor
+from core.db import insert_columns
 
 ALWAYS_IGNORED = frozenset({"created_at", "updated_at"})
 SECRET_MARKERS = ("secret", "token", "password")
@@ -257,7 +257,7 @@ def audit_record_bulk(*, instances, created: bool, update_fields=None, batch_siz
                 content_type_id,
                 str(instance.pk),
                 _label(instance)[:200],
-                json.dumps(changes, cls=DjangoJSONEncoder, ensure_ascii=False),
+                changes,
             )
         )
         instance.__dict__[_SNAPSHOT] = new
@@ -267,13 +267,11 @@ def audit_record_bulk(*, instances, created: bool, update_fields=None, batch_siz
 
 
 def _insert_events(rows: list[tuple], *, actor_id) -> None:
-    """INSERT the events (organization, action, content type, object id, label, changes as JSON text).
+    """INSERT the events (organization, action, content type, object id, label, changes).
 
-    One statement whose six arrays are bound server-side in binary (psycopg's ``%b``):
-    Django's ``bulk_create`` quotes every value of its ``UNNEST`` arrays into the SQL
-    text, which cost more than the rest of writing the trail. Through Django's cursor
-    wrapper, so that query logging and execute wrappers see the statement; no prepared
-    statement outlives it (PgBouncer in transaction pooling, docs/scaling.md).
+    With :func:`core.db.insert_columns` on PostgreSQL (arrays bound server-side in binary:
+    Django's ``bulk_create`` quoting every value of its ``UNNEST`` arrays into the SQL text
+    cost more than the rest of writing the trail); ``bulk_create`` elsewhere.
     """
     from django.db import connections, router
     from django.utils import timezone
@@ -291,24 +289,18 @@ def _insert_events(rows: list[tuple], *, actor_id) -> None:
                     content_type_id=content_type_id,
                     object_id=object_id,
                     object_repr=object_repr,
-                    changes=json.loads(changes),
+                    changes=changes,
                 )
                 for organization_id, action, content_type_id, object_id, object_repr, changes in rows
             ]
         )
         return
     now = timezone.now()
+    names = ("organization", "action", "content_type", "object_id", "object_repr", "changes")
+    fields = [AuditEvent._meta.get_field(name) for name in (*names, "actor", "created_at", "updated_at")]
     columns = [list(column) for column in zip(*rows, strict=True)]
-    table = connection.ops.quote_name(AuditEvent._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (organization_id, action, content_type_id, object_id, object_repr, changes, "  # noqa: S608
-        "actor_id, created_at, updated_at) "
-        "SELECT o, a, c, i, r, j::jsonb, %b::bigint, %b::timestamptz, %b::timestamptz "
-        "FROM unnest(%b::bigint[], %b::text[], %b::integer[], %b::text[], %b::text[], %b::text[]) "
-        "AS t(o, a, c, i, r, j)"
-    )
-    with server_binding_cursor(connection) as cursor:
-        cursor.execute(sql, [actor_id, now, now, *columns])
+    columns += [[actor_id] * len(rows), [now] * len(rows), [now] * len(rows)]
+    insert_columns(AuditEvent, fields, columns, batch_size=len(rows))
 
 
 def _deletes_organizations(origin) -> bool:

@@ -57,7 +57,7 @@ from django.utils.translation import gettext as _
 from assessments.models import SurveyResponse, ValueSurvey
 from assessments.services import respondent_key
 from core import rls
-from core.db import server_binding_cursor
+from core.db import insert_columns
 from core.models import Organization
 from core.tenancy import require_same_organization
 from mentors.models import Mentor
@@ -247,15 +247,17 @@ class _Rendering:
 PLAN_INSERT_BATCH = 1000
 
 
+_REQUIRED = object()
+
+
 def _insert_new_rows(organization: Organization, rows: list[dict]) -> int:
     """``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` of outbox rows (field attnames → values); how many were new.
 
     What ``TenantQuerySet.insert_new`` does, without a model instance per row and, on
-    PostgreSQL, with the values bound by the server (one ``VALUES`` list per batch):
+    PostgreSQL, with the values bound by the server (:func:`core.db.insert_columns`):
     Django's client-side binding quotes every rendered body in Python, which cost as much
-    as rendering. Defaults, timestamps and the JSON payload are prepared as the model
-    would; the rows are the organization's own (planning made them for it). Other
-    databases take ``insert_new``.
+    as rendering. Defaults and timestamps are filled in as the model would; the rows are
+    the organization's own (planning made them for it). Other databases take ``insert_new``.
     """
     if not rows:
         return 0
@@ -265,43 +267,23 @@ def _insert_new_rows(organization: Organization, rows: list[dict]) -> int:
         objects = [Notification(**row) for row in rows]
         inserted = Notification.objects.for_organization(organization).insert_new(objects, batch_size=PLAN_INSERT_BATCH)
         return len(inserted)
-    meta = Notification._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
     now = timezone.now()
-    base: dict = {}
-    required = set()
+    columns = []
     for field in fields:
+        name = field.attname
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            base[field.attname] = now
-            continue
-        base[field.attname] = field.get_default()  # the default, else None or "" as the model gives
-        if not (field.has_default() or field.null or field.blank):
-            required.add(field.attname)
-    missing = required - rows[0].keys()
-    if missing:
-        raise ValueError(f"outbox rows need {sorted(missing)}")
-    json_fields = {f.attname: f for f in fields if f.get_internal_type() == "JSONField"}
-    columns = ", ".join(db_connection.ops.quote_name(f.column) for f in fields)
-    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    table = db_connection.ops.quote_name(meta.db_table)
-    names = [f.attname for f in fields]
-    created = 0
-    # Django's own cursor wrapper (query logging, execute wrappers) around a server-binding cursor
-    # of the same connection, hence the same transaction and row-level-security context.
-    with server_binding_cursor(db_connection) as cursor:
-        for start in range(0, len(rows), PLAN_INSERT_BATCH):
-            chunk = rows[start : start + PLAN_INSERT_BATCH]
-            params: list = []
-            for row in chunk:
-                values = {**base, **row}
-                for name, field in json_fields.items():
-                    values[name] = field.get_db_prep_save(values[name], db_connection)
-                params.extend(values[name] for name in names)
-            # Only the model's own table and column names and placeholders go into the text; values are bound.
-            statement = f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholder] * len(chunk))} "  # noqa: S608
-            cursor.execute(statement + "ON CONFLICT DO NOTHING RETURNING id", params)
-            created += len(cursor.fetchall())
-    return created
+            default = now
+        elif field.has_default() or field.null or field.blank:
+            default = field.get_default()  # the default, else None or "" as the model gives
+        else:
+            default = _REQUIRED
+        values = [row.get(name, default) for row in rows]
+        if default is _REQUIRED and any(value is _REQUIRED for value in values):
+            raise ValueError(f"outbox rows need {name}")
+        columns.append(values)
+    keys = insert_columns(Notification, fields, columns, batch_size=PLAN_INSERT_BATCH, ignore_conflicts=True)
+    return len(keys)
 
 
 def _write_new(organization: Organization, planned: list[Planned], existing: set) -> int:

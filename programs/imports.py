@@ -8,11 +8,8 @@ so importing the same file again updates rows instead of duplicating them.
 from __future__ import annotations
 
 import csv
-import functools
 import gc
 import io
-import json
-import re
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,13 +17,13 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connections, models, router, transaction
+from django.db import connections, router, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.audit import audit_record_bulk
-from core.db import server_binding_cursor
+from core.db import insert_columns
 from core.events import events_subscribed
 from core.tenancy import require_same_organization
 from programs import selectors, services
@@ -484,13 +481,10 @@ _ENROLLMENT_COLUMNS = (
 def _insert_new(model, objects: list, *, fields: tuple[str, ...], now) -> None:
     """INSERT new rows as ``bulk_create`` would (ids, ``created_at`` / ``updated_at`` set on each object).
 
-    On PostgreSQL one ``INSERT ... SELECT FROM unnest() RETURNING id`` per batch, its
-    arrays bound server-side in binary (``core.db.server_binding_cursor``): Django's
-    ``bulk_create`` quotes each value of its ``UNNEST`` arrays into the SQL text in
-    Python, the largest single cost of the import. The values are taken as the import
-    set them (text, ids, lists), JSON serialised with the field's encoder; the rows come
-    back in the order given, as ``bulk_create`` on PostgreSQL relies on too. Row-level
-    security applies as to any INSERT (PostgreSQL allows no ``COPY FROM`` under it).
+    On PostgreSQL with :func:`core.db.insert_columns` (arrays bound server-side in binary:
+    Django's ``bulk_create`` quoting each value of its ``UNNEST`` arrays into the SQL text
+    was the largest single cost of the import). The values are taken as the import set
+    them; the ids come back in the order given, as ``bulk_create`` on PostgreSQL relies on too.
     """
     if not objects:
         return
@@ -501,40 +495,12 @@ def _insert_new(model, objects: list, *, fields: tuple[str, ...], now) -> None:
         model._base_manager.bulk_create(objects, batch_size=BATCH_SIZE)
         return
     columns = [model._meta.get_field(name) for name in (*fields, "created_at", "updated_at")]
-    placeholders, selects, converters = [], [], []
-    for position, column in enumerate(columns):
-        if isinstance(column, models.JSONField):
-            placeholders.append("%b::text[]")
-            selects.append(f"c{position}::jsonb")
-            converters.append(functools.partial(_json_text, dumps=functools.partial(json.dumps, cls=column.encoder)))
-        else:
-            # varchar without its length: the INSERT checks it (an explicit cast would cut).
-            placeholders.append(f"%b::{re.sub(r'[(].*[)]', '', column.db_type(connection))}[]")
-            selects.append(f"c{position}")
-            converters.append(None)
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(column.column) for column in columns)}) "  # noqa: S608
-        f"SELECT {', '.join(selects)} FROM unnest({', '.join(placeholders)}) "
-        f"AS t({', '.join(f'c{position}' for position in range(len(columns)))}) "
-        f"RETURNING {quote(model._meta.pk.column)}"
-    )
-    with server_binding_cursor(connection) as cursor:
-        for start in range(0, len(objects), INSERT_BATCH_SIZE):
-            batch = objects[start : start + INSERT_BATCH_SIZE]
-            params = []
-            for column, converter in zip(columns, converters, strict=True):
-                values = [obj.__dict__[column.attname] for obj in batch]
-                params.append(values if converter is None else converter(values))
-            cursor.execute(sql, params)
-            for obj, (pk,) in zip(batch, cursor.fetchall(), strict=True):
-                obj.pk = pk
-                obj._state.adding = False
-                obj._state.db = connection.alias
-
-
-def _json_text(values: list, *, dumps) -> list:
-    return [None if value is None else dumps(value) for value in values]
+    values = [[obj.__dict__[column.attname] for obj in objects] for column in columns]
+    keys = insert_columns(model, columns, values, batch_size=INSERT_BATCH_SIZE)
+    for obj, pk in zip(objects, keys, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
 
 
 def _changed_fields(objects_and_changes) -> list[str]:

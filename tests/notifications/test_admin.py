@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from notifications.models import Kind, Notification, NotificationSettings
 from notifications.schedule import zone_of
+from notifications.services import notification_settings_update
 from tests.factories.notifications import NotificationFactory, NotificationSettingsFactory, UnsubscribeFactory
 from tests.factories.programs import EnrollmentFactory, MilestoneFactory, RunFactory
 
@@ -104,6 +105,10 @@ def test_the_preview_page_lists_a_runs_next_14_days(organization, other_organiza
 def test_plan_now_plans_today_without_waiting_for_the_send_hour(
     organization, pm_client, django_capture_on_commit_callbacks
 ):
+    # Every day a working day: the test is about the send hour, not about weekends or holidays.
+    notification_settings_update(
+        organization=organization, working_days=[1, 2, 3, 4, 5, 6, 7], skip_public_holidays=False
+    )
     today = timezone.now().astimezone(zone_of(organization)).date()
     run = RunFactory(
         program__organization=organization,
