@@ -76,6 +76,19 @@ def api_key_for_token_activating(*, token: str, slug: str) -> ApiKey | None:
     return key
 
 
+def key_refusal(key: ApiKey | None) -> tuple | None:
+    """Why ``key`` may not authenticate (the message and code of the 401), or None when it may."""
+    if key is None:
+        return (_("Invalid API key."),)
+    if key.revoked_at is not None:
+        return (_("This API key was revoked."), "api_key_revoked")
+    if key.is_expired:
+        return (_("This API key has expired."), "api_key_expired")
+    if not key.service_user.is_active:
+        return (_("Invalid API key."),)
+    return None
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     """Authenticates requests that carry an organization's API key.
 
@@ -112,14 +125,9 @@ class ApiKeyAuthentication(BaseAuthentication):
             key = api_key_for_token_activating(token=token, slug=slug)
         else:
             key = selectors.api_key_for_token(token=token)
-        if key is None:
-            raise exceptions.AuthenticationFailed(_("Invalid API key."))
-        if key.revoked_at is not None:
-            raise exceptions.AuthenticationFailed(_("This API key was revoked."), code="api_key_revoked")
-        if key.is_expired:
-            raise exceptions.AuthenticationFailed(_("This API key has expired."), code="api_key_expired")
-        if not key.service_user.is_active:
-            raise exceptions.AuthenticationFailed(_("Invalid API key."))
+        refusal = key_refusal(key)
+        if refusal is not None:
+            raise exceptions.AuthenticationFailed(*refusal)
         services.api_key_touch(api_key=key)
         return key.service_user, key
 

@@ -74,6 +74,14 @@ def counter_hit(*, bucket: str, window: int = WINDOW_SECONDS) -> tuple[int, int]
     return count, max(window_start + window - int(time.time()), 1)
 
 
+def api_key_hit(key) -> tuple[bool, int]:
+    """Count one request of API ``key``: (within its limit, seconds left in the window)."""
+    limit = key.rate_limit_per_minute or getattr(settings, "API_KEY_RATE_LIMIT_PER_MINUTE", DEFAULT_REQUESTS_PER_MINUTE)
+    # The prefix, not the id: ids restart in a fresh test database, counters in Redis do not.
+    count, seconds_left = counter_hit(bucket=f"key:{key.prefix}")
+    return count <= limit, seconds_left
+
+
 class ApiKeyRateThrottle(BaseThrottle):
     """Limits each API key to its ``rate_limit_per_minute`` (else ``API_KEY_RATE_LIMIT_PER_MINUTE``)."""
 
@@ -81,12 +89,8 @@ class ApiKeyRateThrottle(BaseThrottle):
         key = getattr(request, "auth", None)
         if not getattr(key, "is_api_key", False):
             return True
-        limit = key.rate_limit_per_minute or getattr(
-            settings, "API_KEY_RATE_LIMIT_PER_MINUTE", DEFAULT_REQUESTS_PER_MINUTE
-        )
-        # The prefix, not the id: ids restart in a fresh test database, counters in Redis do not.
-        count, self.seconds_left = counter_hit(bucket=f"key:{key.prefix}")
-        return count <= limit
+        allowed, self.seconds_left = api_key_hit(key)
+        return allowed
 
     def wait(self):
         return getattr(self, "seconds_left", WINDOW_SECONDS)

@@ -116,6 +116,7 @@ class AssessmentViewSet(
     """
 
     model = Assessment
+    express_lists = True  # next pages with an API key: integrations.express
     serializer_class = s.AssessmentSerializer
     filterset_fields = ["window", "window__run", "subject_enrollment", "subject_mentor", "assessor_role", "level"]
     ordering_fields = ["submitted_at", "id"]

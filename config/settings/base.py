@@ -282,6 +282,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 
 # --- API and integrations (issue #8) ---
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)  # larger API bodies answer 413
+# GET pages of tenant lists with an API key answered in front of Django's request cycle, with
+# the same answer (integrations/express.py, docs/performance.md); false: every request takes the ordinary path.
+API_EXPRESS_LANE = env.bool("API_EXPRESS_LANE", default=True)
 # Per API key, a fixed one-minute window. Counters live in Redis (atomic INCR+EXPIRE);
 # with REDIS_URL unset, in Django's cache (per process with the default local-memory cache).
 API_KEY_RATE_LIMIT_PER_MINUTE = env.int("API_KEY_RATE_LIMIT_PER_MINUTE", default=600)

@@ -64,6 +64,9 @@ class TenantViewSetMixin:
     # Lists whose serializer reads only columns are answered from values() rows (core.api.lean);
     # False keeps the ordinary serializer path.
     lean_lists: bool = True
+    # GET pages with an API key answered by integrations.express (the viewset keeps DRF's list;
+    # tests/integrations/test_api_express.py compares the answers).
+    express_lists: bool = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

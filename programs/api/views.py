@@ -38,6 +38,7 @@ READ_AND_CREATE = ["get", "post", "delete", "head", "options"]
 @extend_schema_view(list=extend_schema(summary="List programs"), create=extend_schema(summary="Create a program"))
 class ProgramViewSet(TenantModelViewSet):
     model = Program
+    express_lists = True  # next pages with an API key: integrations.express
     serializer_class = serializers.ProgramSerializer
     filterset_fields = {"name": ["exact", "icontains"]}
     ordering_fields = ["name", "created_at"]
@@ -77,6 +78,7 @@ _RUN_CHANGE = extend_schema(
 )
 class RunViewSet(TenantModelViewSet):
     model = Run
+    express_lists = True  # next pages with an API key: integrations.express
     serializer_class = serializers.RunSerializer
     filterset_class = RunFilter
     ordering_fields = ["starts_on", "final_deadline", "name", "created_at"]
@@ -143,6 +145,7 @@ class RunViewSet(TenantModelViewSet):
 @extend_schema_view(list=extend_schema(summary="List participants"))
 class ParticipantViewSet(TenantModelViewSet):
     model = Participant
+    express_lists = True  # next pages with an API key: integrations.express
     serializer_class = serializers.ParticipantSerializer
     filterset_fields = {
         "email": ["exact"],
@@ -203,6 +206,7 @@ _ENROLLMENT_CHANGE = extend_schema(
 )
 class EnrollmentViewSet(ArchivableTenantModelViewSet):
     model = Enrollment
+    express_lists = True  # next pages with an API key: integrations.express
     serializer_class = serializers.EnrollmentSerializer
     filterset_class = EnrollmentFilter
     ordering_fields = ["created_at", "last_contact_at", "status"]
