@@ -51,7 +51,7 @@ from django.conf import settings
 from django.core import signals
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, transaction
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import translation
@@ -220,7 +220,7 @@ class _Route:
         connection = connections[DEFAULT_DB_ALIAS]
         with connection.cursor() as cursor:
             cursor.execute(shape.sql, params)
-            names = [column.name for column in cursor.description]
+            names = [column[0] for column in cursor.description]  # DB-API: psycopg and sqlite3
             rows = cursor.fetchall()
         if shape.converters:
             compiler = self._compiler
@@ -292,10 +292,13 @@ class ExpressLane:
         try:
             with translation.override(language):
                 body = self._answer(route, request, slug=slug, token=token)
-        except _Fallback:
-            return self.application(environ, start_response)
+        except (_Fallback, DatabaseError):
+            return self.application(environ, start_response)  # a database error is the ordinary path's to answer
         except Exception:
-            logger.warning("express lane: handing %s to the ordinary path", request.path, exc_info=True)
+            # A list the lane cannot answer goes to Django from now on (logged once per process).
+            logger.exception("express lane: %s goes to the ordinary path from now on", route.match.view_name)
+            self._routes = {name: known for name, known in self._routes.items() if known is not route}
+            self._routes[_LIST_PATH.match(request.path_info)["name"]] = None
             return self.application(environ, start_response)
         finally:
             request_id_var.reset(token_var)

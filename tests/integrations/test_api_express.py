@@ -246,3 +246,23 @@ def test_off_means_the_ordinary_path(world, organization, api_key_for, lane, set
     for _ in range(2):
         assert _call(express, f"/api/v1/orgs/{organization.slug}/enrollments/", token)[0] == "200 OK"
     assert django.calls == 2
+
+
+def test_a_list_the_lane_fails_on_goes_to_django_from_then_on(world, organization, api_key_for, lane, monkeypatch):
+    from integrations import express as express_module
+
+    _key, token = api_key_for(organization, scopes=["programs:read"])
+    express, django = lane
+    url = f"/api/v1/orgs/{organization.slug}/enrollments/"
+    _call(express, url, token)
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("a bug in the lane")
+
+    monkeypatch.setattr(express_module._Route, "fetch", broken)
+    before = django.calls
+    answered = _call(express, url, token)
+    assert answered[0] == "200 OK" and django.calls == before + 1  # the ordinary answer, not a 500
+    monkeypatch.undo()
+    _call(express, url, token)
+    assert django.calls == before + 2  # the list stays with Django in this process
