@@ -28,10 +28,9 @@ from assessments.models import (
     ValueStatement,
     ValueSurvey,
 )
-from core.admin_base import TenantAdmin, TenantInline, active_organization, scope_for_request
+from core.admin_base import LargeChangeListMixin, TenantAdmin, TenantInline, active_organization, scope_for_request
 from core.forms import form_errors_from
 from core.models import Organization
-from programs.admin.base import LargeChangeListMixin
 from programs.models import Run
 
 

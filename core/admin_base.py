@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.paginator import Paginator
 from django.db import models
 from django.http import Http404, HttpResponseRedirect
+from django.utils.formats import number_format
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from core import services
 from core.models import ArchivableTenantModel, Membership, TenantModel
@@ -373,3 +378,59 @@ class TenantAdmin(WrittenByServices, RolePermissionMixin, TenantScopedFormMixin,
 
         TenantForm.__name__ = form.__name__
         return TenantForm
+
+
+class CappedCountPaginator(Paginator):
+    """A changelist paginator that counts at most ``cap`` rows.
+
+    Django's changelist counts every row that matches for its page links, a ``COUNT(*)`` that
+    grows with the table (the outbox gains a row per message). This one asks for one row more
+    than the cap (``SELECT COUNT(*) FROM (... LIMIT cap + 1)``): exact up to the cap, and beyond
+    it the pages stop at the cap and ``capped`` is true, for the page to say that there are more
+    (narrow the list with a filter or the search box to reach them). Model admins that use it
+    also set ``show_full_result_count = False``, which drops the second, unfiltered count.
+    """
+
+    cap = 10_000
+
+    @cached_property
+    def count(self):
+        counted = self.object_list.order_by()[: self.cap + 1].count()
+        self.capped = counted > self.cap
+        return min(counted, self.cap)
+
+    capped = False
+
+
+class LargeChangeListMixin:
+    """For a model admin whose list can hold many thousands of rows: a changelist at a cost that
+    does not grow with the table (one capped count, no unfiltered count), a message when more
+    rows match than the pages reach, and a cheaper selection checkbox per row."""
+
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+
+    def action_checkbox(self, obj):
+        # The same <input> as Django's, written directly: through the form widget's templates
+        # it cost about a millisecond a row, a fifth of a page of 100.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            format_html(gettext("Select this object for an action - {}"), str(obj)),
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        paginator = getattr(changelist, "paginator", None)
+        if getattr(paginator, "capped", False):
+            messages.info(
+                request,
+                gettext(
+                    "More than %(cap)s rows match: the pages list the first %(cap)s. "
+                    "Narrow the list with a filter or the search box to see the others."
+                )
+                % {"cap": number_format(paginator.cap, force_grouping=True)},
+            )
+        return response

@@ -339,8 +339,8 @@ class ExpressLane:
             try:
                 match = resolve(f"/api/v1/orgs/express/{name}/")
             except Resolver404:
-                match = None
-            view_class = getattr(getattr(match, "func", None), "cls", None)
+                return None  # not remembered: names of no route would grow the table without end
+            view_class = getattr(match.func, "cls", None)
             eligible = view_class is not None and _eligible_view(view_class, getattr(match.func, "actions", None))
             self._routes[name] = _Route(match) if eligible else None
         return self._routes[name]

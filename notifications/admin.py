@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from core.admin_base import TenantAdmin, TenantInline, active_organization
+from core.admin_base import LargeChangeListMixin, TenantAdmin, TenantInline, active_organization
 from notifications import selectors, services
 from notifications.forms import SECRET_KEPT, SecretInput, kind_channel_choices, kind_channel_fields
 from notifications.models import (
@@ -33,7 +33,6 @@ from notifications.models import (
     Unsubscribe,
 )
 from notifications.schedule import zone_of
-from programs.admin.base import LargeChangeListMixin
 
 
 class NotificationSettingsForm(forms.ModelForm):

@@ -8,10 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_base import TenantAdmin, TenantInline
+from core.admin_base import LargeChangeListMixin, TenantAdmin, TenantInline
 from programs import services
 from programs.admin.base import (
-    LargeChangeListMixin,
     duration_label,
 )
 from programs.models import (

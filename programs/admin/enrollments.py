@@ -7,11 +7,10 @@ from django.db import models
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_base import TenantAdmin, TenantInline, TenantStackedInline
+from core.admin_base import LargeChangeListMixin, TenantAdmin, TenantInline, TenantStackedInline
 from programs import links, services
 from programs.admin.base import (
     ConstantQueryChoicesMixin,
-    LargeChangeListMixin,
     assignment_form,
     current_request,
     save_assignments_through_service,

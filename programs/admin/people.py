@@ -6,11 +6,10 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_base import TenantAdmin, TenantInline
+from core.admin_base import LargeChangeListMixin, TenantAdmin, TenantInline
 from programs import services
 from programs.admin.base import (
     ConstantQueryChoicesMixin,
-    LargeChangeListMixin,
 )
 from programs.models import (
     Participant,

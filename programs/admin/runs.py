@@ -11,11 +11,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_base import TenantAdmin, TenantInline
+from core.admin_base import LargeChangeListMixin, TenantAdmin, TenantInline
 from programs import selectors, services
 from programs.admin.base import (
     ConstantQueryChoicesMixin,
-    LargeChangeListMixin,
     assignment_form,
     current_request,
     save_assignments_through_service,

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from assessments.admin import AssessmentAdmin
 from assessments.models import Assessment
 from assessments.services import assessment_submit
-from programs.admin.base import CappedCountPaginator
+from core.admin_base import CappedCountPaginator
 from tests.factories.programs import EnrollmentFactory, MentorAssignmentFactory, ProgramsMentorFactory
 from tests.fixtures.database import page_plan
 

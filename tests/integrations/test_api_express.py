@@ -198,6 +198,7 @@ def test_what_the_lane_does_not_answer_is_the_ordinary_answer(
         (base, token, {"HTTP_COOKIE": "sessionid=x"}, "200"),
         (base, token, {"HTTP_ACCEPT": "text/html"}, "200"),
         (f"/api/v1/orgs/{organization.slug}/mentors/", token, {}, "403"),  # not a list that takes part
+        (f"/api/v1/orgs/{organization.slug}/no-such-list/", token, {}, "404"),
     ]
     for url, used, extra, status in cases:
         before = django.calls
@@ -206,6 +207,7 @@ def test_what_the_lane_does_not_answer_is_the_ordinary_answer(
         assert answered[0].startswith(status), (url, answered[0], answered[2][:200])
         if status != "200":
             assert answered == _call(django.handler, url, used, **extra), url
+    assert "no-such-list" not in express._routes  # names of no route are not remembered
 
 
 def test_the_rate_limit_is_the_ordinary_path_s_429(world, organization, api_key_for, lane, settings):

@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.admin_base import CappedCountPaginator
 from notifications.admin import NotificationAdmin
 from notifications.models import Notification
-from programs.admin.base import CappedCountPaginator
 from tests.factories.notifications import NotificationFactory
 from tests.factories.programs import RunFactory
 from tests.fixtures.database import page_plan

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from programs.admin.base import CappedCountPaginator
+from core.admin_base import CappedCountPaginator
 from programs.admin.runs import EnrollmentInline, RunMentorAssignmentInline
 from programs.models import Enrollment
 from tests.core.test_admin_save_back import posted_form
