@@ -106,6 +106,7 @@ class _Shape:
     position_field: models.Field | None
     ordering: tuple[str, ...]
     converters: dict
+    compiler: object  # applies the converters (it reads only its connection)
     plan: lean.LeanPlan
 
 
@@ -151,8 +152,8 @@ class _Route:
         view.__dict__["_organization_and_membership"] = (organization, membership)
         return view
 
-    def shape(self, key, environ, *, page_size: int, positioned: bool, role) -> _Shape | None:
-        cache_key = (page_size, positioned, role)
+    def shape(self, key, membership, environ, *, page_size: int, positioned: bool) -> _Shape | None:
+        cache_key = (page_size, positioned, membership.role)
         if cache_key not in self._shapes:
             self._shapes[cache_key] = self._compile(key, environ, page_size=page_size, positioned=positioned)
         return self._shapes[cache_key]
@@ -173,7 +174,7 @@ class _Route:
             return None
         paginator = view.paginator
         ordering = paginator.get_ordering(probe, queryset, view)
-        position_field = None
+        position_field = placeholder = None
         if positioned:
             position_field = _ordering_field(queryset.model, ordering[0])
             placeholder = _placeholder(position_field)
@@ -200,16 +201,16 @@ class _Route:
             return None
         sql, params = captured[0]
         organization_at = tuple(index for index, value in enumerate(params) if value == _ORGANIZATION)
-        position_at = tuple(
-            index for index, value in enumerate(params) if positioned and value == _placeholder(position_field)
-        )
+        position_at = tuple(index for index, value in enumerate(params) if positioned and value == placeholder)
         if not organization_at or len(position_at) != (1 if positioned else 0):
             return None
         compiler = values.query.get_compiler(using=queryset.db)
         compiler.setup_query()
         converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
         self.model = queryset.model
-        return _Shape(sql, params, organization_at, position_at, position_field, tuple(ordering), converters, plan)
+        return _Shape(
+            sql, params, organization_at, position_at, position_field, tuple(ordering), converters, compiler, plan
+        )
 
     def fetch(self, shape: _Shape, *, organization_id: int, position) -> list[dict]:
         params = list(shape.params)
@@ -223,25 +224,16 @@ class _Route:
             names = [column[0] for column in cursor.description]  # DB-API: psycopg and sqlite3
             rows = cursor.fetchall()
         if shape.converters:
-            compiler = self._compiler
-            rows = list(compiler.apply_converters(rows, shape.converters))
+            rows = list(shape.compiler.apply_converters(rows, shape.converters))
         return [dict(zip(names, row, strict=True)) for row in rows]
-
-    @property
-    def _compiler(self):
-        # apply_converters reads only the connection from its compiler.
-        return self.model.objects.none().query.get_compiler(using=DEFAULT_DB_ALIAS)
 
 
 def _placeholder(field):
-    if isinstance(field, models.DateTimeField):
+    """The placeholder cursor position for an ordering field (ids and foreign keys arrive as the
+    target's integer field: ``_ordering_field``), or None for a kind the lane does not bind."""
+    if isinstance(field, models.DateTimeField):  # before DateField, its base
         return _DATETIME_POSITION
-    for kind, value in _POSITIONS.items():
-        if isinstance(field, kind) or (isinstance(field, models.ForeignKey) and kind is models.IntegerField):
-            return value
-    if isinstance(field, models.AutoField | models.BigAutoField):
-        return _POSITIONS[models.IntegerField]
-    return None
+    return next((value for kind, value in _POSITIONS.items() if isinstance(field, kind)), None)
 
 
 def _cursor(value) -> str:
@@ -279,7 +271,7 @@ class ExpressLane:
         ticket = self._ticket(environ)
         if ticket is None:
             return self.application(environ, start_response)
-        route, slug, token = ticket
+        name, route, slug, token = ticket
         request = WSGIRequest(environ)
         language = translation.get_language_from_request(request)
         headers_key = (route.match.view_name, language, request.is_secure())
@@ -297,8 +289,7 @@ class ExpressLane:
         except Exception:
             # A list the lane cannot answer goes to Django from now on (logged once per process).
             logger.exception("express lane: %s goes to the ordinary path from now on", route.match.view_name)
-            self._routes = {name: known for name, known in self._routes.items() if known is not route}
-            self._routes[_LIST_PATH.match(request.path_info)["name"]] = None
+            self._routes[name] = None
             return self.application(environ, start_response)
         finally:
             request_id_var.reset(token_var)
@@ -332,7 +323,7 @@ class ExpressLane:
         route = self._route(found["name"])
         if route is None:
             return None
-        return route, found["slug"], parts[1]
+        return found["name"], route, found["slug"], parts[1]
 
     def _route(self, name: str) -> _Route | None:
         if name not in self._routes:
@@ -382,14 +373,16 @@ class ExpressLane:
                 if key_refusal(key) is not None or key.organization.slug != slug:
                     raise _Fallback
                 membership = key.membership_stand_in()
-                shape = route.shape(
-                    key, request.environ, page_size=page_size, positioned=cursor is not None, role=membership.role
-                )
-                if shape is None or not self._allowed(route, key, drf_request, membership):
+                if not self._allowed(route, key, drf_request, membership):
                     raise _Fallback
+                shape = route.shape(
+                    key, membership, request.environ, page_size=page_size, positioned=cursor is not None
+                )
+                if shape is None:
+                    raise _Fallback
+                paginator.get_ordering = lambda *_args: shape.ordering
                 position = None
                 if cursor is not None:
-                    paginator.get_ordering = lambda *_args: shape.ordering
                     try:
                         if not paginator._position_is_safe(_FetchedPage([], route.model), drf_request, None):
                             raise _Fallback
@@ -403,7 +396,6 @@ class ExpressLane:
                     raise _Fallback  # 429 with Retry-After: the ordinary path's
                 integration_services.api_key_touch(api_key=key)
                 rows = route.fetch(shape, organization_id=key.organization_id, position=position)
-            paginator.get_ordering = lambda *_args: shape.ordering
             page = paginator.paginate_queryset(_FetchedPage(rows, route.model), drf_request, None)
             data = paginator.get_paginated_response(shape.plan.rows(page)).data
             return ApiJSONRenderer().render(data, "application/json", {NATIVE_DATETIMES: True})

@@ -205,7 +205,7 @@ def test_what_the_lane_does_not_answer_is_the_ordinary_answer(
         answered = _call(express, url, used, **extra)
         assert django.calls == before + 1, url  # the ordinary path answered
         assert answered[0].startswith(status), (url, answered[0], answered[2][:200])
-        if status != "200":
+        if "HTTP_ACCEPT" not in extra:  # the browsable API's HTML carries a fresh CSRF token each time
             assert answered == _call(django.handler, url, used, **extra), url
     assert "no-such-list" not in express._routes  # names of no route are not remembered
 
